@@ -1,0 +1,1 @@
+"""Everything at the edge: Temporal wiring, the embedded dev-server launcher, the CLI."""

@@ -1,0 +1,1 @@
+"""The domain of microdemand: lifecycle, commands, the MicroDemand aggregate, policies, settings."""

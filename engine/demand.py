@@ -1,0 +1,308 @@
+"""The MicroDemand aggregate: one demand's closed loop, every step an event named by the seeds' verbs.
+
+Public methods take a validated command, the time it happened (the workflow's clock) and the
+time-limit policy; they check `engine.rules` (the one transition table) and trigger events.
+The `@event` methods below them are the state changes, replayed when the demand is loaded.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import event
+
+from engine import commands as c
+from engine import lifecycle, rules
+from engine.eventmodel import Aggregate
+from engine.lifecycle import State, Step
+from engine.status import DemandStatus
+from engine.timelimits import TimeLimits
+from engine.vocabulary import (
+    Channel,
+    Claimant,
+    Clock,
+    Kind,
+    Level,
+    Location,
+    Priority,
+    Rating,
+    Resident,
+    Stage,
+)
+
+
+def aggregate_id(demand_id: str) -> UUID:
+    """The stored aggregate's id: a UUID derived from the demand id, the same on every machine."""
+    return uuid5(NAMESPACE_URL, f"microdemand:{demand_id}")
+
+
+class MicroDemand(Aggregate):
+    """A micro-wish or micro-appeal moving collected → claimed → handled → followed up → closed."""
+
+    @staticmethod
+    def create_id(demand_id: str) -> UUID:
+        """Deterministic ids make a repeated collect collide instead of duplicating."""
+        return aggregate_id(demand_id)
+
+    # ---- commands -------------------------------------------------------------------------
+
+    @classmethod
+    def collect(cls, cmd: c.Submission, at: datetime, limits: TimeLimits) -> MicroDemand:
+        """Record a new demand (征集/登记) and start its claim clock."""
+        rules.check(DemandStatus(demand_id=cmd.demand_id), cmd)
+        return cls(
+            demand_id=cmd.demand_id,
+            source=cmd.source,
+            external_id=cmd.external_id,
+            kind=cmd.kind,
+            title=cmd.title,
+            description=cmd.description,
+            channel=cmd.channel,
+            category=cmd.category,
+            priority=cmd.priority,
+            post=cmd.post,
+            location=cmd.location,
+            resident=cmd.resident,
+            reported_at=cmd.reported_at,
+            clock=limits.clock(Stage.CLAIM, cmd.priority, at),
+            timestamp=at,
+        )
+
+    def apply_command(self, cmd: c.Command, at: datetime, limits: TimeLimits) -> None:
+        """Check `cmd` against the rules and record it; raises lifecycle.Refused when refused."""
+        rules.check(self.status(), cmd)
+        match cmd:
+            case c.Dispatch():
+                self._dispatched(by=cmd.by, to=cmd.to, note=cmd.note, timestamp=at)
+            case c.Claim():
+                claimant = Claimant(member=cmd.member, unit=cmd.unit, co_claimants=cmd.co_claimants)
+                handle_clock = limits.clock(Stage.HANDLE, self.priority, self.handling_from)
+                self._claimed(claimant=claimant, clock=handle_clock, timestamp=at)
+            case c.Release():
+                clock = limits.clock(Stage.CLAIM, self.priority, at)
+                self._released(member=cmd.member, reason=cmd.reason, clock=clock, timestamp=at)
+            case c.Handle():
+                clock = limits.clock(Stage.FOLLOW_UP, self.priority, at)
+                self._handled(
+                    member=cmd.member, hours=cmd.hours, note=cmd.note, evidence=cmd.evidence,
+                    clock=clock, timestamp=at,
+                )  # fmt: skip
+            case c.FollowUp():
+                clock = limits.clock(Stage.EVALUATE, self.priority, at)
+                self._followed_up(
+                    worker=cmd.worker, resolved=cmd.resolved, note=cmd.note, clock=clock, timestamp=at
+                )
+                if not cmd.resolved:
+                    self._reopen("follow-up found it unresolved", at, limits)
+            case c.Evaluate():
+                self._evaluated(rating=cmd.rating, comment=cmd.comment, by=cmd.by, timestamp=at)
+                if cmd.rating.is_positive:
+                    self._closed(outcome=cmd.rating.value, on_time=not self.ever_overdue, timestamp=at)
+                else:
+                    self._reopen("the resident is unsatisfied", at, limits)
+            case c.CloseUnrated():
+                self._closed(outcome="not_rated", on_time=not self.ever_overdue, timestamp=at)
+            case c.Withdraw():
+                self._withdrawn(by=cmd.by, reason=cmd.reason, timestamp=at)
+            case c.Merge():
+                self._merged(by=cmd.by, into=cmd.into, reason=cmd.reason, timestamp=at)
+            case c.Absorb() | c.Submission():  # pragma: no cover - see absorb() and collect()
+                raise AssertionError(f"{cmd.step} goes through its own method")
+            case c.Escalate():
+                self._escalate(cmd.by, cmd.reason, at, limits, automatic=False)
+            case c.Transfer():
+                self._transferred(
+                    by=cmd.by, from_unit=self.responsible_unit, to_unit=cmd.to_unit,
+                    reason=cmd.reason, timestamp=at,
+                )  # fmt: skip
+            case c.Reassign():
+                claimant = Claimant(member=cmd.member, unit=cmd.unit)
+                self._reassigned(by=cmd.by, claimant=claimant, reason=cmd.reason, timestamp=at)
+            case c.Extend():
+                clock = limits.extended(self._running_clock(), cmd.extra)
+                self._extended(by=cmd.by, extra=cmd.extra, reason=cmd.reason, clock=clock, timestamp=at)
+            case c.Warn():
+                clock = self._running_clock()
+                self._warned(stage=clock.stage, due_at=clock.due_at, timestamp=at)
+            case c.MarkOverdue():
+                clock = self._running_clock()
+                self._overdue(stage=clock.stage, due_at=clock.due_at, level=self.level, timestamp=at)
+                if self.level.above is not None:
+                    self._escalate("system", f"{clock.stage.value} deadline passed", at, limits, True)
+            case c.Commend():
+                self._commended(by=cmd.by, note=cmd.note, timestamp=at)
+
+    def absorb(self, cmd: c.Absorb, reporters: list[Resident], at: datetime) -> None:
+        """Take in a merged duplicate's reporters, so they get the same feedback."""
+        rules.check(self.status(), cmd)
+        for reporter in reporters:
+            self._absorbed(by=cmd.by, duplicate_id=cmd.duplicate_id, reporter=reporter, timestamp=at)
+
+    def reopen(self, reason: str, at: datetime, limits: TimeLimits) -> None:
+        """Reopen a followed-up, evaluated or closed demand (a complaint, a late bad rating)."""
+        lifecycle.check(self.demand_id, self.state, Step.REOPEN)
+        self._reopen(reason, at, limits)
+
+    def _reopen(self, reason: str, at: datetime, limits: TimeLimits) -> None:
+        clock = limits.clock(Stage.HANDLE, self.priority, at)  # a fresh handling clock
+        self._reopened(reason=reason, clock=clock, timestamp=at)
+
+    def _escalate(self, by: str, reason: str, at: datetime, limits: TimeLimits, automatic: bool) -> None:
+        to_level = self.level.above
+        assert to_level is not None  # guarded by rules.check and the caller
+        clock = limits.escalated(self._running_clock(), self.priority, at)
+        self._escalated(
+            by=by, reason=reason, automatic=automatic, from_level=self.level, to_level=to_level,
+            to_unit=self.location.unit_at(to_level), clock=clock, timestamp=at,
+        )  # fmt: skip
+
+    def _running_clock(self) -> Clock:
+        if self.clock is None:  # pragma: no cover - every open state has a clock
+            raise lifecycle.Refused(self.demand_id, self.state, Step.EXTEND, "no time limit is running")
+        return self.clock
+
+    @property
+    def handling_from(self) -> datetime:
+        """When the handling clock starts: collection, or the last reopen ("2310" rule)."""
+        return self.reopened_at or self.collected_at
+
+    def status(self) -> DemandStatus:
+        """The demand's current standing, without the resident's personal data."""
+        return DemandStatus(
+            demand_id=self.demand_id, state=self.state, version=self.version, kind=self.kind,
+            title=self.title, channel=self.channel, category=self.category, priority=self.priority,
+            post=self.post, location=self.location, level=self.level,
+            responsible_unit=self.responsible_unit, claimant=self.claimant, clock=self.clock,
+            warned=self.warned, overdue=self.overdue, escalations=self.escalations,
+            reopened=self.reopen_count, rating=self.rating, outcome=self.outcome,
+            merged_into=self.merged_into, duplicates=tuple(self.duplicates),
+            collected_at=self.collected_at, closed_at=self.closed_at, updated_at=self.modified_on,
+        )  # fmt: skip
+
+    # ---- events: the state changes ---------------------------------------------------------
+
+    @event("Collected")
+    def __init__(
+        self, demand_id: str, source: str, external_id: str, kind: Kind, title: str,
+        description: str, channel: Channel, category: str, priority: Priority, post: str | None,
+        location: Location, resident: Resident, reported_at: datetime | None, clock: Clock,
+        timestamp: datetime,
+    ) -> None:  # fmt: skip
+        self.demand_id = demand_id
+        self.kind, self.title, self.description = kind, title, description
+        self.channel, self.category, self.priority, self.post = channel, category, priority, post
+        self.location = location
+        self.reporters: list[Resident] = [resident]
+        self.state = State.COLLECTED
+        self.level = Level.COMMUNITY
+        self.responsible_unit = location.community
+        self.claimant: Claimant | None = None
+        self.clock: Clock | None = clock
+        self.warned = self.overdue = self.ever_overdue = False
+        self.escalations = self.reopen_count = 0
+        self.rating: Rating | None = None
+        self.outcome: str | None = None
+        self.merged_into: str | None = None
+        self.duplicates: list[str] = []
+        self.collected_at = timestamp
+        self.reopened_at: datetime | None = None
+        self.closed_at: datetime | None = None
+
+    def _move(self, step: Step, clock: Clock | None = None) -> None:
+        self.state = lifecycle.next_state(self.state, step)
+        if clock is not None or self.state.is_final:
+            self.clock, self.warned, self.overdue = clock, False, False
+
+    @event("Dispatched")
+    def _dispatched(self, by: str, to: str, note: str, timestamp: datetime) -> None:
+        self._move(Step.DISPATCH)
+
+    @event("Claimed")
+    def _claimed(self, claimant: Claimant, clock: Clock, timestamp: datetime) -> None:
+        self.claimant = claimant
+        self._move(Step.CLAIM, clock)
+
+    @event("Released")
+    def _released(self, member: str, reason: str, clock: Clock, timestamp: datetime) -> None:
+        self.claimant = None
+        self._move(Step.RELEASE, clock)
+
+    @event("Handled")
+    def _handled(
+        self, member: str, hours: float, note: str, evidence: tuple[str, ...], clock: Clock,
+        timestamp: datetime,
+    ) -> None:  # fmt: skip
+        self._move(Step.HANDLE, clock)
+
+    @event("FollowedUp")
+    def _followed_up(self, worker: str, resolved: bool, note: str, clock: Clock, timestamp: datetime) -> None:
+        self._move(Step.FOLLOW_UP, clock)
+
+    @event("Evaluated")
+    def _evaluated(self, rating: Rating, comment: str, by: str, timestamp: datetime) -> None:
+        self.rating = rating
+        self._move(Step.EVALUATE)
+
+    @event("Closed")
+    def _closed(self, outcome: str, on_time: bool, timestamp: datetime) -> None:
+        self.outcome = outcome
+        self.closed_at = timestamp
+        self._move(Step.CLOSE)
+
+    @event("Reopened")
+    def _reopened(self, reason: str, clock: Clock, timestamp: datetime) -> None:
+        self.reopen_count += 1
+        self.reopened_at = timestamp
+        self.rating, self.outcome, self.closed_at = None, None, None
+        self._move(Step.REOPEN, clock)
+
+    @event("Withdrawn")
+    def _withdrawn(self, by: str, reason: str, timestamp: datetime) -> None:
+        self.outcome = "withdrawn"
+        self._move(Step.WITHDRAW)
+
+    @event("Merged")
+    def _merged(self, by: str, into: str, reason: str, timestamp: datetime) -> None:
+        self.merged_into = into
+        self.outcome = "merged"
+        self._move(Step.MERGE)
+
+    @event("DuplicateAbsorbed")
+    def _absorbed(self, by: str, duplicate_id: str, reporter: Resident, timestamp: datetime) -> None:
+        self.duplicates.append(duplicate_id)
+        self.reporters.append(reporter)
+
+    @event("Escalated")
+    def _escalated(
+        self, by: str, reason: str, automatic: bool, from_level: Level, to_level: Level,
+        to_unit: str, clock: Clock, timestamp: datetime,
+    ) -> None:  # fmt: skip
+        self.level, self.responsible_unit = to_level, to_unit
+        self.escalations += 1
+        self._move(Step.ESCALATE, clock)
+
+    @event("Transferred")
+    def _transferred(self, by: str, from_unit: str, to_unit: str, reason: str, timestamp: datetime) -> None:
+        self.responsible_unit = to_unit
+
+    @event("Reassigned")
+    def _reassigned(self, by: str, claimant: Claimant, reason: str, timestamp: datetime) -> None:
+        self.claimant = claimant
+
+    @event("Extended")
+    def _extended(self, by: str, extra: timedelta, reason: str, clock: Clock, timestamp: datetime) -> None:
+        self.clock, self.overdue = clock, False
+        self.warned = clock.warn_at is not None and clock.warn_at <= timestamp
+
+    @event("Warned")
+    def _warned(self, stage: Stage, due_at: datetime, timestamp: datetime) -> None:
+        self.warned = True
+
+    @event("Overdue")
+    def _overdue(self, stage: Stage, due_at: datetime, level: Level, timestamp: datetime) -> None:
+        self.overdue = self.ever_overdue = True
+
+    @event("Commended")
+    def _commended(self, by: str, note: str, timestamp: datetime) -> None:
+        pass

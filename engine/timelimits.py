@@ -1,0 +1,122 @@
+"""The time-limit policy: how long each stage may take per priority, loaded from a TOML file."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import datetime, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from engine.lifecycle import Step
+from engine.vocabulary import Clock, Priority, Stage
+
+_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([wdhms])")
+_UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse "90m", "12h", "2d", "1d12h" or "1w" into a timedelta; raise ValueError otherwise."""
+    cleaned = text.strip().lower().replace(" ", "")
+    if not cleaned or _PART.sub("", cleaned):
+        raise ValueError(f"not a duration: {text!r} (use forms like 30m, 12h, 2d, 1d12h)")
+    total = timedelta()
+    for amount, unit in _PART.findall(cleaned):
+        total += timedelta(**{_UNITS[unit]: float(amount)})
+    return total
+
+
+def format_duration(value: timedelta) -> str:
+    """Render a timedelta compactly, e.g. 1d4h or -3h20m."""
+    sign = "-" if value < timedelta(0) else ""
+    seconds = int(abs(value).total_seconds())
+    days, seconds = divmod(seconds, 86400)
+    hours, seconds = divmod(seconds, 3600)
+    minutes = seconds // 60
+    parts = [f"{n}{u}" for n, u in ((days, "d"), (hours, "h"), (minutes, "m")) if n]
+    return sign + ("".join(parts) or "0m")
+
+
+def _duration(value: object) -> object:
+    return parse_duration(value) if isinstance(value, str) and not value.startswith("P") else value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration), Field(gt=timedelta(0))]
+
+
+class PriorityLimits(BaseModel):
+    """One stage's time limit for each priority."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    general: Duration
+    important: Duration
+    major: Duration
+
+    def for_priority(self, priority: Priority) -> timedelta:
+        """The limit for a priority."""
+        return getattr(self, priority.value)
+
+
+class TimeLimits(BaseModel):
+    """How long a demand may wait at each stage, when to warn, what an unrated demand does."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    warn_fraction: float = Field(default=0.8, gt=0, lt=1)
+    on_evaluation_timeout: Literal["close_unrated", "escalate"] = "close_unrated"
+    claim: PriorityLimits
+    handle: PriorityLimits
+    follow_up: PriorityLimits
+    evaluate: PriorityLimits
+    escalation: PriorityLimits
+
+    def limit(self, stage: Stage, priority: Priority) -> timedelta:
+        """How long a stage may take for a priority."""
+        limits: PriorityLimits = getattr(self, stage.value)
+        return limits.for_priority(priority)
+
+    def clock(
+        self, stage: Stage, priority: Priority, started_at: datetime, *, due_at: datetime | None = None
+    ) -> Clock:
+        """A running clock for a stage; `due_at` overrides the limit (escalation, extension)."""
+        due = due_at if due_at is not None else started_at + self.limit(stage, priority)
+        if stage is Stage.EVALUATE and self.on_evaluation_timeout == "close_unrated":
+            return Clock(stage=stage, started_at=started_at, warn_at=None, due_at=due, on_due=Step.CLOSE)
+        warn_at = started_at + (due - started_at) * self.warn_fraction
+        return Clock(stage=stage, started_at=started_at, warn_at=warn_at, due_at=due)
+
+    def extended(self, clock: Clock, extra: timedelta) -> Clock:
+        """The same clock with its deadline moved later and its warning point moved with it."""
+        return self.clock(clock.stage, Priority.GENERAL, clock.started_at, due_at=clock.due_at + extra)
+
+    def escalated(self, clock: Clock, priority: Priority, at: datetime) -> Clock:
+        """A fresh clock for the same stage at the next level up: the escalation window from now."""
+        return self.clock(clock.stage, priority, at, due_at=at + self.escalation.for_priority(priority))
+
+
+class PolicyError(ValueError):
+    """A policy file that cannot be used; the message names the file and the field."""
+
+
+def load_time_limits(path: Path | None = None) -> TimeLimits:
+    """Load the policy from `path`, or the defaults shipped with the project."""
+    if path is None:
+        text = resources.files("engine.policies").joinpath("timelimits.toml").read_text("utf-8")
+        where = "the default time limits"
+    else:
+        try:
+            text = path.read_text("utf-8")
+        except OSError as error:
+            raise PolicyError(f"cannot read time-limit policy {path}: {error.strerror}") from None
+        where = str(path)
+    try:
+        return TimeLimits.model_validate(tomllib.loads(text))
+    except tomllib.TOMLDecodeError as error:
+        raise PolicyError(f"{where} is not valid TOML: {error}") from None
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors())
+        raise PolicyError(f"{where} is not a valid time-limit policy: {problems}") from None

@@ -1,0 +1,149 @@
+"""The words of the domain as types: kinds, channels, priorities, ratings, the ladder, places, people."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from engine.lifecycle import Step
+
+
+class Value(BaseModel):
+    """Base of every immutable value and payload: unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+Slug = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:]+$"),
+]
+Text = Annotated[str, StringConstraints(max_length=4000)]
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("a time must carry its time zone (for example 2026-11-23T09:00:00+08:00)")
+    return value
+
+
+AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+
+
+class Kind(StrEnum):
+    """A micro-wish (微心愿) or a micro-appeal (微诉求)."""
+
+    WISH = "wish"
+    APPEAL = "appeal"
+
+
+class Channel(StrEnum):
+    """Where a demand was collected."""
+
+    NOTICE = "notice"
+    MAILBOX = "mailbox"
+    DOOR_TO_DOOR = "door_to_door"
+    WISH_WALL = "wish_wall"
+    WECHAT = "wechat"
+    HOTLINE_12345 = "hotline_12345"
+    SNAPSHOT_APP = "snapshot_app"
+    PLATFORM = "platform"
+    MEMBER_FOUND = "member_found"
+
+
+class Priority(StrEnum):
+    """How weighty a demand is; sets its time limits (the "2310" rule)."""
+
+    GENERAL = "general"
+    IMPORTANT = "important"
+    MAJOR = "major"
+
+
+class Rating(StrEnum):
+    """The resident's evaluation."""
+
+    SATISFIED = "satisfied"
+    BASICALLY_SATISFIED = "basically_satisfied"
+    UNSATISFIED = "unsatisfied"
+
+    @property
+    def is_positive(self) -> bool:
+        """Satisfied or basically satisfied: the demand may close."""
+        return self is not Rating.UNSATISFIED
+
+
+class Level(StrEnum):
+    """Rungs of the organisation ladder a demand can be escalated along."""
+
+    COMMUNITY = "community"
+    STREET = "street"
+    DISTRICT = "district"
+    CITY = "city"
+
+    @property
+    def above(self) -> Level | None:
+        """The next rung up, or None at the top."""
+        ladder = list(Level)
+        index = ladder.index(self)
+        return ladder[index + 1] if index + 1 < len(ladder) else None
+
+
+class Stage(StrEnum):
+    """Which clock runs: what the demand is waiting for."""
+
+    CLAIM = "claim"
+    HANDLE = "handle"
+    FOLLOW_UP = "follow_up"
+    EVALUATE = "evaluate"
+
+
+class Location(Value):
+    """Where a demand belongs, from the grid up to the city."""
+
+    city: Name
+    district: Name
+    street: Name
+    community: Name
+    grid: Name
+
+    def unit_at(self, level: Level) -> str:
+        """The name of the responsible unit at a level of the ladder."""
+        return str(getattr(self, level.value))
+
+
+class Resident(Value):
+    """The person who raised a demand. Personal data: never logged, masked in analysts' views."""
+
+    name: Name
+    phone: Annotated[str, StringConstraints(max_length=32)] = ""
+    address: Annotated[str, StringConstraints(max_length=300)] = ""
+
+
+class Claimant(Value):
+    """Who holds a claimed demand: a member, the unit they registered with, any co-claimants."""
+
+    member: Name
+    unit: Name
+    co_claimants: tuple[Name, ...] = ()
+
+    @property
+    def members(self) -> tuple[str, ...]:
+        """Everyone who shares the claim, the lead member first."""
+        return (self.member, *self.co_claimants)
+
+
+class Clock(Value):
+    """The running time limit of a demand: when it started, when to warn, when it is due."""
+
+    stage: Stage
+    started_at: datetime
+    warn_at: datetime | None
+    due_at: datetime
+    on_due: Step = Step.MARK_OVERDUE
+
+
+Hours = Annotated[float, Field(gt=0, le=1000)]

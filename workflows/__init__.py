@@ -1,0 +1,1 @@
+"""The Temporal side: the MicroDemand workflow and the activities that record its events."""
