@@ -1,0 +1,50 @@
+"""The Temporal worker: the MicroDemand workflow and its recording activity, wired to the store."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from engine.application import Demands
+from engine.logs import get_logger
+from engine.settings import Settings
+from workflows.activities import Recorder
+from workflows.demand import MicroDemandWorkflow
+
+ACTIVITY_THREADS = 8
+"""Concurrent appends: the store's work is I/O-bound, but SQLite has one writer at a time."""
+
+log = get_logger(__name__)
+
+
+def build_worker(client: Client, settings: Settings, app: Demands) -> Worker:
+    """A worker on the configured task queue, recording through `app` on its own thread pool."""
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=[MicroDemandWorkflow],
+        activities=[Recorder(app).record],
+        activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS, thread_name_prefix="record"),
+        max_concurrent_activities=ACTIVITY_THREADS,
+        graceful_shutdown_timeout=timedelta(seconds=10),  # let in-flight appends finish
+    )
+
+
+async def run_worker(settings: Settings, client: Client, stop: asyncio.Event | None = None) -> None:
+    """Run a worker until `stop` is set (or the task is cancelled), then shut down and close the store."""
+    app = Demands(env=settings.store_env(), limits=settings.time_limits)
+    worker = build_worker(client, settings, app)
+    executor = worker.config()["activity_executor"]
+    try:
+        async with worker:
+            log.info("worker started", task_queue=settings.task_queue, store=settings.store)
+            await (stop or asyncio.Event()).wait()
+    finally:
+        if executor is not None:
+            executor.shutdown(wait=True)
+        app.close()
+        log.info("worker stopped", task_queue=settings.task_queue)

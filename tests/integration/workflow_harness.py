@@ -1,0 +1,128 @@
+"""What the workflow tests share: a demand to submit, a worker on a real store, store reads."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError
+from temporalio.worker import Worker
+
+from adapters.worker import build_worker
+from engine.application import DemandNotFoundError, Demands
+from engine.commands import Submission
+from engine.lifecycle import State
+from engine.settings import Settings
+from engine.status import DemandStatus
+from engine.vocabulary import Channel, Kind, Location, Priority, Resident
+from workflows.demand import MicroDemandWorkflow
+
+LIFECYCLE = ["Collected", "Claimed", "Handled", "FollowedUp", "Evaluated", "Closed"]
+
+
+def submission(external_id: str | None = None, priority: Priority = Priority.GENERAL) -> Submission:
+    """A demand as the upstream platform pushes it, with a resident's personal data."""
+    return Submission(
+        source="wechat",
+        external_id=external_id or uuid.uuid4().hex[:12],
+        kind=Kind.WISH,
+        title="Fix the stairwell light",
+        channel=Channel.WECHAT,
+        priority=priority,
+        location=Location(
+            city="Karamay", district="Karamay District", street="Yingbin", community="Xinhua", grid="G1"
+        ),
+        resident=Resident(name="Li", phone="13800138000", address="Building 3, flat 2"),
+    )
+
+
+def queue_settings(settings: Settings) -> Settings:
+    """The same store on a task queue of its own, so tests on one server never share workers."""
+    return settings.model_copy(update={"task_queue": f"md-test-{uuid.uuid4().hex[:8]}"})
+
+
+@asynccontextmanager
+async def running_worker(
+    client: Client,
+    settings: Settings,
+    *,
+    activities: Sequence[Callable[..., Any]] | None = None,
+    workflows: Sequence[type] | None = None,
+) -> AsyncIterator[Demands]:
+    """A real worker recording into a fresh `Demands` app on `settings`' store; yields the app."""
+    app = Demands(env=settings.store_env(), limits=settings.time_limits)
+    worker = build_worker(client, settings, app)
+    if activities is not None or workflows is not None:
+        worker = Worker(
+            client,
+            task_queue=settings.task_queue,
+            workflows=list(workflows or [MicroDemandWorkflow]),
+            activities=list(activities or []),
+            activity_executor=worker.config()["activity_executor"],
+        )
+    try:
+        async with worker:
+            yield app
+    finally:
+        app.close()
+
+
+async def submit(client: Client, sub: Submission, task_queue: str) -> WorkflowHandle[Any, DemandStatus]:
+    """Signal-with-start, as the upstream platform does."""
+    return await client.start_workflow(
+        MicroDemandWorkflow.run,
+        id=sub.demand_id,
+        task_queue=task_queue,
+        start_signal="submit",
+        start_signal_args=[sub],
+    )
+
+
+async def collected(handle: WorkflowHandle[Any, DemandStatus]) -> DemandStatus:
+    """Wait until the workflow has recorded the submission; its status then."""
+    status: DemandStatus | None = None
+
+    async def done() -> bool:
+        nonlocal status
+        status = await handle.query(MicroDemandWorkflow.status)
+        return status.state is not State.NEW
+
+    await eventually(done)
+    assert status is not None
+    return status
+
+
+def event_names(app: Demands, demand_id: str) -> list[str]:
+    """The names of the demand's stored events, oldest first ([] if never collected)."""
+    try:
+        return [type(e).__name__ for e in app.history(demand_id)]
+    except DemandNotFoundError:
+        return []
+
+
+async def stored_events(app: Demands, demand_id: str) -> list[str]:
+    """`event_names` off the event loop, which runs the worker too."""
+    return await asyncio.to_thread(event_names, app, demand_id)
+
+
+async def eventually(check: Callable[[], Any], timeout: float = 60.0) -> None:
+    """Poll `check` (sync or async) until it returns true; fail after `timeout` seconds."""
+    async with asyncio.timeout(timeout):
+        while True:
+            result = check()
+            if asyncio.iscoroutine(result):
+                result = await result
+            if result:
+                return
+            await asyncio.sleep(0.05)
+
+
+async def terminate_quietly(handle: WorkflowHandle[Any, Any]) -> None:
+    """End a workflow a test left running, so it never fires timers into a later test."""
+    with contextlib.suppress(RPCError):  # it already completed
+        await handle.terminate("test finished")
