@@ -1,0 +1,183 @@
+"""The demand index's row and the shapes its queries return: rates, the overdue board, filters."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from engine.lifecycle import State, Step
+from engine.vocabulary import Channel, Kind, Level, Priority, Rating, Stage
+
+
+class Dimension(StrEnum):
+    """What rates can be grouped by: a place on the ladder or a property of the demand."""
+
+    GRID = "grid"
+    COMMUNITY = "community"
+    STREET = "street"
+    DISTRICT = "district"
+    CITY = "city"
+    CHANNEL = "channel"
+    CATEGORY = "category"
+    PRIORITY = "priority"
+    POST = "post"
+
+
+class Period(StrEnum):
+    """Calendar buckets of the collection date (the cohort a demand belongs to)."""
+
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+    YEAR = "year"
+
+    def label(self, start: date) -> str:
+        """How a bucket starting on `start` is written: 2026-11-02, 2026-W45, 2026-11, 2026."""
+        if self is Period.WEEK:
+            year, week, _ = start.isocalendar()
+            return f"{year}-W{week:02d}"
+        return {Period.DAY: start.isoformat(), Period.MONTH: start.strftime("%Y-%m")}.get(
+            self, str(start.year)
+        )
+
+
+class Place(StrEnum):
+    """A rung of the place hierarchy a demand belongs to, from grid to city."""
+
+    GRID = "grid"
+    COMMUNITY = "community"
+    STREET = "street"
+    DISTRICT = "district"
+    CITY = "city"
+
+
+class Scope(BaseModel):
+    """One place: every demand located in it (e.g. community Xinhua)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    place: Place
+    name: str
+
+    @classmethod
+    def of(cls, scope: Scope | tuple[str, str] | None) -> Scope | None:
+        """Accept a Scope or a (place, name) pair such as ("community", "Xinhua")."""
+        if scope is None or isinstance(scope, Scope):
+            return scope
+        place, name = scope
+        return cls(place=Place(place), name=name)
+
+
+class DemandRecord(BaseModel):
+    """One demand in the index: where it stands, who holds it, its clock. No personal data."""
+
+    model_config = ConfigDict(frozen=True)
+
+    originator_id: UUID
+    demand_id: str
+    source: str
+    external_id: str
+    kind: Kind
+    title: str
+    channel: Channel
+    category: str
+    priority: Priority
+    post: str | None
+    city: str
+    district: str
+    street: str
+    community: str
+    grid: str
+    state: State
+    level: Level
+    responsible_unit: str
+    claimant_member: str | None = None
+    claimant_unit: str | None = None
+    clock_stage: Stage | None = None
+    clock_on_due: Step | None = None
+    warn_at: datetime | None = None
+    due_at: datetime | None = None
+    warned: bool = False
+    overdue: bool = False
+    escalations: int = 0
+    reopened: int = 0
+    duplicates: int = 0
+    commendations: int = 0
+    rating: Rating | None = None
+    outcome: str | None = None
+    on_time: bool | None = None
+    merged_into: str | None = None
+    collected_at: datetime
+    claimed_at: datetime | None = None
+    closed_at: datetime | None = None
+    withdrawn_at: datetime | None = None
+    updated_at: datetime
+    version: int
+    last_notification_id: int
+
+
+def _ratio(numerator: int, denominator: int) -> float | None:
+    # None, not 0: "no demand was collected" is not "none was claimed".
+    return numerator / denominator if denominator else None
+
+
+class RateRow(BaseModel):
+    """The closed-loop figures of one group and/or period (or of everything)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str | None = None
+    period: str | None = None
+    period_start: date | None = None
+    collected: int = 0
+    claimed: int = 0
+    closed: int = 0
+    closed_on_time: int = 0
+    withdrawn: int = 0
+    merged: int = 0
+    rated: int = 0
+    satisfied: int = 0
+    escalations: int = 0
+    open_overdue: int = 0
+    claim_rate: float | None = None
+    completion_rate: float | None = None
+    on_time_rate: float | None = None
+    satisfaction_rate: float | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _rates(cls, data: Any) -> Any:
+        """Derive the rates from the counts, so a row can never disagree with itself."""
+        if not isinstance(data, dict):
+            return data
+        counts = {k: int(data.get(k) or 0) for k in ("collected", "claimed", "closed", "rated")}
+        return {
+            **data,
+            "claim_rate": _ratio(counts["claimed"], counts["collected"]),
+            "completion_rate": _ratio(counts["closed"], counts["collected"]),
+            "on_time_rate": _ratio(int(data.get("closed_on_time") or 0), counts["closed"]),
+            "satisfaction_rate": _ratio(int(data.get("satisfied") or 0), counts["rated"]),
+        }
+
+
+class OverdueRow(BaseModel):
+    """One line of the overdue board: an open demand past (or near) its deadline."""
+
+    model_config = ConfigDict(frozen=True)
+
+    demand_id: str
+    title: str
+    priority: Priority
+    state: State
+    stage: Stage | None
+    level: Level
+    responsible_unit: str
+    due_at: datetime
+    overdue_by: timedelta  # negative: time left before the deadline
+    escalations: int
+    community: str
+    grid: str
