@@ -1,0 +1,134 @@
+"""Drive demands through the real store and run the real points projection over them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.projection import ProjectionRunner
+
+from engine.application import Demands
+from engine.commands import Claim, CloseUnrated, Commend, Evaluate, FollowUp, Handle, Submission
+from engine.settings import Settings
+from engine.status import DemandStatus
+from engine.vocabulary import Channel, Kind, Location, Priority, Rating, Resident
+from projections.points import PointsProjection, open_points_view, view_class
+from projections.points_views import PROJECTION_NAME, PointsView
+
+CST = timezone(timedelta(hours=8))
+T0 = datetime(2026, 10, 5, 9, 0, tzinfo=CST)
+
+
+def location(street: str = "Yingbin", community: str = "Xinhua") -> Location:
+    """A place in Karamay."""
+    return Location(
+        city="Karamay", district="Karamay District", street=street, community=community, grid="G1"
+    )
+
+
+def runner_env(settings: Settings, views: dict[str, str] | None = None) -> dict[str, str]:
+    """The store's settings, with the points view's own settings under its prefix."""
+    env = settings.store_env()
+    for key, value in (views or settings.views_env()).items():
+        env[f"{PROJECTION_NAME.upper()}_{key}"] = value
+    return env
+
+
+class Driver:
+    """Records commands on demands through `Demands.record`, tracking each demand's version."""
+
+    def __init__(self, app: Demands) -> None:
+        self.app = app
+        self.versions: dict[str, int] = {}
+
+    def record(self, demand_id: str, command: Any, at: datetime) -> DemandStatus:
+        """Record one command at the demand's current version."""
+        status = self.app.record(demand_id, command, at, self.versions.get(demand_id, 0))
+        self.versions[demand_id] = status.version
+        return status
+
+    def close(
+        self,
+        external_id: str,
+        *,
+        post: str | None = "environment",
+        priority: Priority = Priority.GENERAL,
+        member: str = "wang",
+        unit: str = "Party branch 1",
+        co_claimants: tuple[str, ...] = (),
+        hours: float = 2.0,
+        rating: Rating | None = Rating.SATISFIED,
+        commendations: int = 0,
+        closed_at: datetime = T0,
+        street: str = "Yingbin",
+    ) -> str:
+        """Take a demand round the whole loop, closing it at `closed_at`; returns its id."""
+        sub = Submission(
+            source="wechat", external_id=external_id, kind=Kind.WISH, title="Fix the stairwell light",
+            channel=Channel.WECHAT, priority=priority, post=post, location=location(street),
+            resident=Resident(name="Li"),
+        )  # fmt: skip
+        demand = sub.demand_id
+        start = closed_at - timedelta(hours=6)
+        self.record(demand, sub, start)
+        self.record(demand, Claim(member=member, unit=unit, co_claimants=co_claimants), start)
+        self.finish(demand, hours=hours, rating=rating, commendations=commendations, closed_at=closed_at)
+        return demand
+
+    def finish(
+        self,
+        demand: str,
+        *,
+        hours: float = 2.0,
+        rating: Rating | None = Rating.SATISFIED,
+        commendations: int = 0,
+        closed_at: datetime = T0,
+    ) -> None:
+        """Handle, commend, follow up and evaluate (or close unrated) a claimed demand."""
+        claimant = self.app.status(demand).claimant
+        assert claimant is not None, f"{demand} is not claimed"
+        self.record(demand, Handle(member=claimant.member, hours=hours), closed_at - timedelta(hours=3))
+        for _ in range(commendations):
+            self.record(demand, Commend(by="community"), closed_at - timedelta(hours=2))
+        self.record(demand, FollowUp(worker="zhao", resolved=True), closed_at - timedelta(hours=1))
+        if rating is None:
+            self.record(demand, CloseUnrated(), closed_at)
+        else:
+            self.record(demand, Evaluate(rating=rating), closed_at)
+
+    def reopen(self, demand: str, at: datetime) -> None:
+        """Reopen a closed demand straight in the store (a late complaint)."""
+        status = self.app.reopen(demand, "the light failed again", at)
+        self.versions[demand] = status.version
+
+
+@contextmanager
+def points_runner(settings: Settings, views: dict[str, str] | None = None) -> Iterator[PointsView]:
+    """Run the points projection with eventsourcing's ProjectionRunner until caught up, then stop."""
+    env = runner_env(settings, views)
+    store = Demands(env=settings.store_env())
+    last = store.recorder.max_notification_id()
+    store.close()
+    with ProjectionRunner(
+        application_class=Demands,
+        projection_class=PointsProjection,
+        view_class=view_class(views or settings.views_env()),
+        env=env,
+    ) as runner:
+        runner.wait(last, timeout=30)
+    view = open_points_view(views or settings.views_env())
+    try:
+        yield view
+    finally:
+        view.close()
+
+
+def feed(app: Demands, projection: PointsProjection, upto: int) -> None:
+    """Process the store's first `upto` notifications by hand, as a runner would, then stop."""
+    for notification in app.recorder.select_notifications(start=1, limit=upto):
+        projection.process_event(
+            app.mapper.to_domain_event(notification), Tracking(app.name, notification.id)
+        )
