@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import Any
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -21,17 +22,20 @@ ACTIVITY_THREADS = 8
 log = get_logger(__name__)
 
 
-def build_worker(client: Client, settings: Settings, app: Demands) -> Worker:
-    """A worker on the configured task queue, recording through `app` on its own thread pool."""
-    return Worker(
-        client,
-        task_queue=settings.task_queue,
-        workflows=[MicroDemandWorkflow],
-        activities=[Recorder(app).record],
-        activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS, thread_name_prefix="record"),
-        max_concurrent_activities=ACTIVITY_THREADS,
-        graceful_shutdown_timeout=timedelta(seconds=10),  # let in-flight appends finish
-    )
+def build_worker(client: Client, settings: Settings, app: Demands, **overrides: Any) -> Worker:
+    """A worker on the configured task queue, recording through `app` on its own thread pool.
+
+    `overrides` replace Worker options (tests swap in a faulty recorder or a shorter run).
+    """
+    options: dict[str, Any] = {
+        "task_queue": settings.task_queue,
+        "workflows": [MicroDemandWorkflow],
+        "activities": [Recorder(app).record],
+        "activity_executor": ThreadPoolExecutor(ACTIVITY_THREADS, thread_name_prefix="record"),
+        "max_concurrent_activities": ACTIVITY_THREADS,
+        "graceful_shutdown_timeout": timedelta(seconds=10),  # let in-flight appends finish
+    }
+    return Worker(client, **{**options, **overrides})
 
 
 async def run_worker(settings: Settings, client: Client, stop: asyncio.Event | None = None) -> None:

@@ -4,26 +4,25 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from temporalio.client import Client, WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from workflow_harness import (
     LIFECYCLE,
+    Stack,
     collected,
     eventually,
+    open_stack,
     queue_settings,
     running_worker,
     stored_events,
     submission,
     submit,
-    terminate_quietly,
 )
 
-from engine.application import Demands
 from engine.commands import (
     Claim,
     Escalate,
@@ -48,32 +47,11 @@ FOLLOW_UP = FollowUp(worker="zhao", resolved=True)
 SATISFIED = Evaluate(rating="satisfied")
 
 
-@dataclass
-class Stack:
-    """A client, a worker on a fresh store, and the workflows a test started."""
-
-    client: Client
-    settings: Settings
-    app: Demands
-    handles: list[WorkflowHandle[Any, DemandStatus]]
-
-    async def start(self, **kwargs: Any) -> WorkflowHandle[Any, DemandStatus]:
-        """Push a new demand and wait until it is collected."""
-        handle = await submit(self.client, submission(**kwargs), self.settings.task_queue)
-        self.handles.append(handle)
-        await collected(handle)
-        return handle
-
-
 @pytest.fixture
 async def stack(time_skipping_env: WorkflowEnvironment, sqlite_settings: Settings) -> AsyncIterator[Stack]:
     """A worker on a fresh SQLite store, on its own task queue."""
-    settings = queue_settings(sqlite_settings)
-    async with running_worker(time_skipping_env.client, settings) as app:
-        stack = Stack(time_skipping_env.client, settings, app, [])
+    async with open_stack(time_skipping_env.client, sqlite_settings) as stack:
         yield stack
-        for handle in stack.handles:
-            await terminate_quietly(handle)
 
 
 async def refusal(handle: WorkflowHandle[Any, DemandStatus], update: Any, command: Any) -> str:

@@ -7,11 +7,11 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
-from temporalio.worker import Worker
 
 from adapters.worker import build_worker
 from engine.application import DemandNotFoundError, Demands
@@ -53,18 +53,19 @@ async def running_worker(
     *,
     activities: Sequence[Callable[..., Any]] | None = None,
     workflows: Sequence[type] | None = None,
+    **options: Any,
 ) -> AsyncIterator[Demands]:
-    """A real worker recording into a fresh `Demands` app on `settings`' store; yields the app."""
+    """A real worker recording into a fresh `Demands` app on `settings`' store; yields the app.
+
+    Built by `build_worker`; `workflows`, `activities` and other Worker `options` replace its own
+    (a shorter run, a faulty recorder, no workflow cache).
+    """
     app = Demands(env=settings.store_env(), limits=settings.time_limits)
-    worker = build_worker(client, settings, app)
-    if activities is not None or workflows is not None:
-        worker = Worker(
-            client,
-            task_queue=settings.task_queue,
-            workflows=list(workflows or [MicroDemandWorkflow]),
-            activities=list(activities or []),
-            activity_executor=worker.config()["activity_executor"],
-        )
+    if workflows is not None:
+        options["workflows"] = list(workflows)
+    if activities is not None:
+        options["activities"] = list(activities)
+    worker = build_worker(client, settings, app, **options)
     try:
         async with worker:
             yield app
@@ -126,3 +127,37 @@ async def terminate_quietly(handle: WorkflowHandle[Any, Any]) -> None:
     """End a workflow a test left running, so it never fires timers into a later test."""
     with contextlib.suppress(RPCError):  # it already completed
         await handle.terminate("test finished")
+
+
+@dataclass
+class Stack:
+    """A client, a worker on a store, and the workflows a test started through it."""
+
+    client: Client
+    settings: Settings
+    app: Demands
+    handles: list[WorkflowHandle[Any, DemandStatus]] = field(default_factory=list)
+
+    async def start(self, sub: Submission | None = None) -> WorkflowHandle[Any, DemandStatus]:
+        """Push a demand and wait until it is collected."""
+        handle = await submit(self.client, sub or submission(), self.settings.task_queue)
+        self.handles.append(handle)
+        await collected(handle)
+        return handle
+
+
+@asynccontextmanager
+async def open_stack(client: Client, settings: Settings, **worker: Any) -> AsyncIterator[Stack]:
+    """A worker on its own task queue; on the way out its workflows are ended while it still runs.
+
+    Ending them before the worker goes matters on the time-skipping server: a task left behind
+    with no worker to finish it holds the clock, and every later `env.sleep` would hang.
+    """
+    settings = queue_settings(settings)
+    async with running_worker(client, settings, **worker) as app:
+        stack = Stack(client, settings, app)
+        try:
+            yield stack
+        finally:
+            for handle in stack.handles:
+                await terminate_quietly(handle)

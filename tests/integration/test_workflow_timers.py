@@ -1,0 +1,202 @@
+"""Durable time limits on the time-skipping server: warn, escalate up the ladder, stop, survive restarts."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from short_run_workflow import ShortRunMicroDemand
+from temporalio.client import WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+from workflow_harness import (
+    LIFECYCLE,
+    event_names,
+    eventually,
+    open_stack,
+    queue_settings,
+    running_worker,
+    stored_events,
+    submission,
+    submit,
+    terminate_quietly,
+)
+
+from engine.application import Demands
+from engine.commands import Claim, Evaluate, FollowUp, Handle, Transfer
+from engine.lifecycle import State
+from engine.settings import Settings
+from engine.status import DemandStatus
+from engine.vocabulary import Level, Priority
+from workflows.demand import MicroDemandWorkflow
+
+pytestmark = pytest.mark.integration
+
+CLAIM = Claim(member="wang", unit="Party branch 1")
+ESCALATION = ["Overdue", "Escalated"]
+
+
+@pytest.fixture
+def env(time_skipping_env: WorkflowEnvironment) -> WorkflowEnvironment:
+    """The shared time-skipping server: `env.sleep` moves every test's clock forward."""
+    return time_skipping_env
+
+
+async def events_become(app: Demands, demand_id: str, expected: list[str]) -> None:
+    """Wait until the store holds as many events as `expected`, then require exactly those."""
+    await eventually(lambda: len(event_names(app, demand_id)) >= len(expected))
+    assert await stored_events(app, demand_id) == expected
+
+
+async def test_unclaimed_demand_warns_then_escalates_daily_up_to_the_city_and_stops(
+    env: WorkflowEnvironment, sqlite_settings: Settings
+) -> None:
+    async with open_stack(env.client, sqlite_settings) as stack:
+        app, handle = stack.app, await stack.start()
+        status = await handle.query(MicroDemandWorkflow.status)
+        assert status.clock is not None
+        assert status.clock.due_at - status.clock.started_at == timedelta(days=1)
+        assert status.clock.warn_at == status.clock.started_at + timedelta(hours=19.2)
+
+        await env.sleep(timedelta(hours=20))  # past 80% of the one-day claim limit
+        expected = ["Collected", "Warned"]
+        await events_become(app, handle.id, expected)
+
+        for level in (Level.STREET, Level.DISTRICT, Level.CITY):
+            await env.sleep(timedelta(hours=5) if level is Level.STREET else timedelta(days=1))
+            expected += ESCALATION if level is Level.STREET else ["Warned", *ESCALATION]
+            await events_become(app, handle.id, expected)
+            assert (await handle.query(MicroDemandWorkflow.status)).level is level
+
+        await env.sleep(timedelta(days=1))  # overdue at the top: marked, but nowhere left to go
+        expected += ["Warned", "Overdue"]
+        await events_become(app, handle.id, expected)
+        status = await handle.query(MicroDemandWorkflow.status)
+        assert status.overdue
+        assert status.escalations == 3
+        assert status.next_alarm() is None
+
+        await env.sleep(timedelta(days=5))
+        transfer = Transfer(by="operator", to_unit="Water company", reason="the pipes are theirs")
+        await handle.execute_update(MicroDemandWorkflow.transfer, transfer)  # a round trip
+        assert await stored_events(app, handle.id) == [*expected, "Transferred"]
+
+
+async def test_major_demand_gets_ten_days_for_handling(
+    env: WorkflowEnvironment, sqlite_settings: Settings
+) -> None:
+    async with open_stack(env.client, sqlite_settings) as stack:
+        handle = await stack.start(submission(priority=Priority.MAJOR))
+        status = await handle.execute_update(MicroDemandWorkflow.claim, CLAIM)
+        assert status.clock is not None
+        assert status.clock.stage == "handle"
+        assert status.collected_at is not None
+        assert status.clock.due_at == status.collected_at + timedelta(days=10)
+
+        await env.sleep(timedelta(days=9))  # warned at 8 days, not yet overdue
+        await events_become(stack.app, handle.id, ["Collected", "Claimed", "Warned"])
+        await env.sleep(timedelta(days=1, hours=2))
+        await events_become(stack.app, handle.id, ["Collected", "Claimed", "Warned", *ESCALATION])
+
+
+async def test_claim_before_the_deadline_cancels_escalation(
+    env: WorkflowEnvironment, sqlite_settings: Settings
+) -> None:
+    async with open_stack(env.client, sqlite_settings) as stack:
+        handle = await stack.start()
+        await env.sleep(timedelta(hours=20))
+        await events_become(stack.app, handle.id, ["Collected", "Warned"])
+        claimed = await handle.execute_update(MicroDemandWorkflow.claim, CLAIM)
+        assert claimed.clock is not None
+        assert claimed.clock.stage == "handle"
+        await env.sleep(timedelta(hours=10))  # past the claim deadline, before the handling warning
+        await handle.execute_update(MicroDemandWorkflow.handle, Handle(member="wang", hours=1))
+        assert await stored_events(stack.app, handle.id) == ["Collected", "Warned", "Claimed", "Handled"]
+        assert (await handle.query(MicroDemandWorkflow.status)).level is Level.COMMUNITY
+
+
+async def test_worker_restart_between_warning_and_deadline_escalates_once(
+    env: WorkflowEnvironment, sqlite_settings: Settings
+) -> None:
+    settings = queue_settings(sqlite_settings)
+    # No workflow cache, hence no sticky queue: the time-skipping server would otherwise hold its
+    # clock for a task parked on the stopped worker's sticky queue.
+    async with running_worker(env.client, settings, max_cached_workflows=0) as app:
+        handle = await submit(env.client, submission(), settings.task_queue)
+        await env.sleep(timedelta(hours=20))
+        await events_become(app, handle.id, ["Collected", "Warned"])
+        await eventually(lambda: _warned(handle))  # the workflow has taken in the warning too
+    async with running_worker(env.client, settings) as app:  # a fresh worker: empty cache, replay
+        try:
+            await env.sleep(timedelta(hours=5))
+            await events_become(app, handle.id, ["Collected", "Warned", *ESCALATION])
+            await handle.execute_update(MicroDemandWorkflow.claim, CLAIM)
+            assert await stored_events(app, handle.id) == ["Collected", "Warned", *ESCALATION, "Claimed"]
+        finally:
+            await terminate_quietly(handle)
+
+
+async def _warned(handle: WorkflowHandle[Any, DemandStatus]) -> bool:
+    return (await handle.query(MicroDemandWorkflow.status)).warned
+
+
+async def test_alarm_already_past_acts_at_once(env: WorkflowEnvironment, sqlite_settings: Settings) -> None:
+    async with open_stack(env.client, sqlite_settings) as stack:
+        sub = submission()
+        two_days_ago = await env.get_current_time() - timedelta(days=2)
+        stale = await asyncio.to_thread(stack.app.record, sub.demand_id, sub, two_days_ago, 0)
+        handle = await env.client.start_workflow(
+            MicroDemandWorkflow.run, stale, id=sub.demand_id, task_queue=stack.settings.task_queue
+        )
+        stack.handles.append(handle)
+        await events_become(stack.app, sub.demand_id, ["Collected", "Warned", *ESCALATION])
+        assert (await handle.query(MicroDemandWorkflow.status)).level is Level.STREET
+
+
+async def test_hundred_unclaimed_demands_past_their_deadline_each_escalate_exactly_once(
+    env: WorkflowEnvironment, sqlite_settings: Settings
+) -> None:
+    async with open_stack(env.client, sqlite_settings) as stack:
+        subs = [submission() for _ in range(100)]
+        stack.handles += await asyncio.gather(
+            *(submit(env.client, s, stack.settings.task_queue) for s in subs)
+        )
+
+        def histories() -> list[list[str]]:
+            return [event_names(stack.app, sub.demand_id) for sub in subs]
+
+        await eventually(lambda: all(histories()), timeout=120)
+        await env.sleep(timedelta(days=1, hours=1))
+        escalated = ["Collected", "Warned", *ESCALATION]
+        await eventually(lambda: all(len(h) >= len(escalated) for h in histories()), timeout=120)
+        assert await asyncio.to_thread(histories) == [escalated] * len(subs)
+
+
+async def test_continue_as_new_carries_the_status_and_records_nothing_on_resume(
+    env: WorkflowEnvironment, sqlite_settings: Settings
+) -> None:
+    async with open_stack(env.client, sqlite_settings, workflows=[ShortRunMicroDemand]) as stack:
+        app, handle = stack.app, await stack.start()
+        first_run = handle.result_run_id
+        await handle.execute_update(MicroDemandWorkflow.claim, CLAIM)  # the second record: a new run
+
+        async def continued() -> bool:
+            return (await env.client.get_workflow_handle(handle.id).describe()).run_id != first_run
+
+        await eventually(continued)
+        resumed = await handle.query(MicroDemandWorkflow.status)
+        assert resumed.state is State.CLAIMED
+        assert resumed.version == 2
+        assert await stored_events(app, handle.id) == ["Collected", "Claimed"]  # resuming records nothing
+        await env.sleep(timedelta(days=1, hours=16))  # the carried handling clock still warns
+        await events_become(app, handle.id, ["Collected", "Claimed", "Warned"])
+        for update, command in [
+            (MicroDemandWorkflow.handle, Handle(member="wang", hours=1)),
+            (MicroDemandWorkflow.follow_up, FollowUp(worker="zhao", resolved=True)),
+            (MicroDemandWorkflow.evaluate, Evaluate(rating="satisfied")),
+        ]:
+            await handle.execute_update(update, command)
+        final = await handle.result()
+        assert final.state is State.CLOSED
+        assert await stored_events(app, handle.id) == [*LIFECYCLE[:2], "Warned", *LIFECYCLE[2:]]
