@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any, Literal, get_args
 
 from engine.lifecycle import OPEN, State, Step
@@ -100,7 +101,6 @@ def create_statements(dialect: Dialect, table: str) -> list[str]:
         "demand": "demand_id",
         "collected": "collected_at",
         "board": "state, due_at",
-        "updated": "updated_at",
         **{place: f"{place}, collected_at" for place in ("community", "grid", "street", "district")},
     }
     return [
@@ -113,6 +113,7 @@ def create_statements(dialect: Dialect, table: str) -> list[str]:
     ]
 
 
+@cache
 def upsert_statement(dialect: Dialect, table: str) -> str:
     """Insert a record, or replace the stored one with the same aggregate id."""
     names = list(COLUMNS)
@@ -124,13 +125,15 @@ def upsert_statement(dialect: Dialect, table: str) -> str:
     )
 
 
-def record_params(dialect: Dialect, record: DemandRecord) -> dict[str, object]:
-    """A record's column values, in the form the database stores them."""
-    values = record.model_dump(mode="json")
-    for name, (kind, _) in COLUMNS.items():
-        if kind in ("time", "bool", "int"):
-            values[name] = getattr(record, name)  # keep the Python value; JSON would stringify it
-    return {name: dialect.value(value) for name, value in values.items()}
+@cache
+def update_statement(dialect: Dialect, table: str, names: tuple[str, ...]) -> str:
+    """Set the named columns of the row whose `originator_id` is given (also among the names)."""
+    updates = ", ".join(f"{n} = {dialect.param(n)}" for n in names if n != "originator_id")
+    if not updates:  # nothing changed: a statement that touches nothing keeps the write path one shape
+        return f"SELECT 1 WHERE {dialect.param('originator_id')} IS NULL"
+    return (
+        f"UPDATE {dialect.table(table)} SET {updates} WHERE originator_id = {dialect.param('originator_id')}"
+    )
 
 
 def rates_statement(

@@ -12,7 +12,7 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from psycopg.sql import SQL, Composed, Identifier
 
 from projections import index_sql
-from projections.index_models import DemandRecord, Period
+from projections.index_models import Period
 from projections.views import DemandIndexView
 
 
@@ -40,8 +40,10 @@ class PostgresDialect(index_sql.Dialect):
         return f"(date_trunc('{period.value}', {local}))::date"
 
     def value(self, value: object) -> object:
-        """Enum values as text (psycopg would otherwise send member names)."""
-        return value.value if isinstance(value, Enum) else value
+        """Enum values as text (psycopg would otherwise send member names), ids as text."""
+        if isinstance(value, Enum):
+            return value.value
+        return str(value) if isinstance(value, UUID) else value
 
 
 class PostgresDemandIndexView(PostgresTrackingRecorder, DemandIndexView):
@@ -51,8 +53,6 @@ class PostgresDemandIndexView(PostgresTrackingRecorder, DemandIndexView):
         super().__init__(datastore, **kwargs)
         self.dialect = PostgresDialect(self.datastore.schema)
         self.sql_create_statements.extend(self.construct_create_table_statements())
-        self.upsert = index_sql.upsert_statement(self.dialect, self.table)
-        self.select_record = f"SELECT * FROM {self.dialect.table(self.table)} WHERE originator_id = %(id)s"
 
     def construct_create_table_statements(self) -> list[Composed]:
         """The index table and its indexes (the library adds the tracking table)."""
@@ -60,19 +60,16 @@ class PostgresDemandIndexView(PostgresTrackingRecorder, DemandIndexView):
             SQL(statement).format() for statement in index_sql.create_statements(self.dialect, self.table)
         ]
 
-    def record(self, originator_id: UUID) -> DemandRecord | None:
-        """The stored row of one demand."""
-        rows = self._select(self.select_record, {"id": str(originator_id)})
-        return DemandRecord.model_validate(rows[0]) if rows else None
-
-    def save(self, record: DemandRecord, tracking: Tracking) -> None:
-        """Upsert the row and advance tracking in one transaction."""
+    def _write(self, sql: str, params: Mapping[str, object], tracking: Tracking) -> None:
         with self.datastore.transaction(commit=True) as curs:
-            curs.execute(self.upsert, index_sql.record_params(self.dialect, record), prepare=True)
+            curs.execute(sql, dict(params), prepare=True)
+            if curs.rowcount != 1:  # raising rolls back: tracking never passes a lost row
+                raise LookupError(f"no demand_index row for {params.get('originator_id')}")
             self._insert_tracking(curs, tracking)
 
     def drop(self) -> None:
         """Drop the index and its tracking."""
+        self.forget()
         with self.datastore.transaction(commit=True) as curs:
             for table in (self.table, self.tracking_table_name):
                 curs.execute(

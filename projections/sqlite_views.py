@@ -12,7 +12,7 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteRecorder, SQLiteTrackingRecorder
 
 from projections import index_sql
-from projections.index_models import DemandRecord, Period
+from projections.index_models import Period
 from projections.views import DemandIndexView
 
 
@@ -85,14 +85,12 @@ class SQLiteDialect(index_sql.Dialect):
         return f"date({column}, {offset_seconds} || ' seconds'{modifiers})"
 
     def value(self, value: object) -> object:
-        """UTC text of fixed width for times, values for enums, the rest as is."""
+        """UTC text of fixed width for times, values for enums, text for ids, the rest as is."""
         if isinstance(value, datetime):
-            return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            return value.astimezone(UTC).isoformat(timespec="microseconds")
         if isinstance(value, Enum):
             return value.value
-        if isinstance(value, UUID):
-            return str(value)
-        return value
+        return str(value) if isinstance(value, UUID) else value
 
 
 class SQLiteDemandIndexView(SQLiteView, DemandIndexView):
@@ -101,11 +99,6 @@ class SQLiteDemandIndexView(SQLiteView, DemandIndexView):
     tracking_table = f"{DemandIndexView.table}_tracking"
     dialect = SQLiteDialect()
 
-    def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
-        super().__init__(datastore, **kwargs)
-        self.upsert = index_sql.upsert_statement(self.dialect, self.table)
-        self.select_record = f"SELECT * FROM {self.table} WHERE originator_id = :id"
-
     def construct_create_table_statements(self) -> list[str]:
         """Tracking, then the index table and its indexes."""
         return [
@@ -113,19 +106,16 @@ class SQLiteDemandIndexView(SQLiteView, DemandIndexView):
             *index_sql.create_statements(self.dialect, self.table),
         ]
 
-    def record(self, originator_id: UUID) -> DemandRecord | None:
-        """The stored row of one demand."""
-        rows = self._select(self.select_record, {"id": str(originator_id)})
-        return DemandRecord.model_validate(rows[0]) if rows else None
-
-    def save(self, record: DemandRecord, tracking: Tracking) -> None:
-        """Upsert the row and advance tracking in one transaction."""
+    def _write(self, sql: str, params: Mapping[str, object], tracking: Tracking) -> None:
         with self.datastore.transaction(commit=True) as c:
-            c.execute(self.upsert, index_sql.record_params(self.dialect, record))
+            c.execute(sql, dict(params))
+            if c.sqlite_cursor.rowcount != 1:  # raising rolls back: tracking never passes a lost row
+                raise LookupError(f"no demand_index row for {params.get('originator_id')}")
             self._insert_tracking(c, tracking)
 
     def drop(self) -> None:
         """Drop the index and its tracking."""
+        self.forget()
         self.drop_tables(self.table)
 
     def _select(self, sql: str, params: Mapping[str, object]) -> list[dict[str, Any]]:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -27,13 +29,52 @@ class DemandIndexView(TrackingRecorder, ABC):
 
     # ---- written by DemandIndexProjection ----------------------------------------------------
 
-    @abstractmethod
-    def record(self, originator_id: UUID) -> DemandRecord | None:
-        """The stored row of the demand with this aggregate id, if it has been collected."""
+    cache_size: ClassVar[int] = 10_000
 
-    @abstractmethod
+    @cached_property
+    def _written(self) -> OrderedDict[UUID, DemandRecord]:
+        # The projection is the view's only writer, so the rows it read or wrote last are the
+        # stored rows: memory spares a query per event, and lets a write set only what changed.
+        return OrderedDict()
+
+    def record(self, originator_id: UUID) -> DemandRecord | None:
+        """The row of the demand with this aggregate id, if it has been collected."""
+        record = self._written.get(originator_id)
+        if record is None:
+            st = index_sql.Statement(self.dialect)
+            st.where("originator_id = {id}", id=originator_id)
+            rows = self._select(f"SELECT * FROM {self.dialect.table(self.table)}{st.where_sql}", st.params)
+            record = DemandRecord.model_validate(rows[0]) if rows else None
+        if record is not None:
+            self._remember(record)
+        return record
+
     def save(self, record: DemandRecord, tracking: Tracking) -> None:
         """Write the row and the tracking position atomically: exactly once, resumable."""
+        previous = self._written.get(record.originator_id)
+        if previous is None:
+            sql, values = index_sql.upsert_statement(self.dialect, self.table), record.model_dump()
+        else:
+            # Only the changed columns, so the indexes on the unchanged ones are left alone.
+            values = {name: value for name, value in record if value != getattr(previous, name)}
+            values["originator_id"] = record.originator_id
+            sql = index_sql.update_statement(self.dialect, self.table, tuple(values))
+        self._write(sql, {k: self.dialect.value(v) for k, v in values.items()}, tracking)
+        self._remember(record)  # only once committed
+
+    def forget(self) -> None:
+        """Forget the rows held in memory (the table was dropped, or changed by someone else)."""
+        self._written.clear()
+
+    def _remember(self, record: DemandRecord) -> None:
+        self._written[record.originator_id] = record
+        self._written.move_to_end(record.originator_id)
+        if len(self._written) > self.cache_size:
+            self._written.popitem(last=False)
+
+    @abstractmethod
+    def _write(self, sql: str, params: Mapping[str, object], tracking: Tracking) -> None:
+        """Execute one row statement and insert the tracking position, in one transaction."""
 
     @abstractmethod
     def drop(self) -> None:
