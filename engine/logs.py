@@ -45,6 +45,9 @@ def configure_logging(fmt: Literal["auto", "json", "console"] = "auto", level: s
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        # Standard-library `extra=` fields (Temporal's workflow logger passes `demand_id` and the
+        # workflow's ids this way) become keys, and pass through the redaction below like any other.
+        structlog.stdlib.ExtraAdder(),
         redact_personal_data,
     ]
     structlog.configure(
