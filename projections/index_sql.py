@@ -129,8 +129,6 @@ def upsert_statement(dialect: Dialect, table: str) -> str:
 def update_statement(dialect: Dialect, table: str, names: tuple[str, ...]) -> str:
     """Set the named columns of the row whose `originator_id` is given (also among the names)."""
     updates = ", ".join(f"{n} = {dialect.param(n)}" for n in names if n != "originator_id")
-    if not updates:  # nothing changed: a statement that touches nothing keeps the write path one shape
-        return f"SELECT 1 WHERE {dialect.param('originator_id')} IS NULL"
     return (
         f"UPDATE {dialect.table(table)} SET {updates} WHERE originator_id = {dialect.param('originator_id')}"
     )

@@ -48,7 +48,8 @@ class ProjectionSpec:
 PROJECTIONS: tuple[ProjectionSpec, ...] = (
     ProjectionSpec(DemandIndexProjection, SQLiteDemandIndexView, PostgresDemandIndexView),
 )
-"""Every projection the system runs."""
+"""Every projection the system runs. Each must track every notification it is given (a
+default handler that only tracks), and keep its SQLite tracking in a table of its own."""
 
 
 class ResettableView(Protocol):
@@ -78,7 +79,8 @@ def open_view(settings: Settings, spec: ProjectionSpec) -> TrackingRecorder:
 
 def open_index_view(settings: Settings) -> DemandIndexView:
     """The demand index for read-only queries: rates, the overdue board, the ticket index."""
-    return cast(DemandIndexView, open_view(settings, PROJECTIONS[0]))
+    [spec] = [s for s in PROJECTIONS if s.projection is DemandIndexProjection]
+    return cast(DemandIndexView, open_view(settings, spec))
 
 
 def reset_view(settings: Settings, spec: ProjectionSpec) -> None:
