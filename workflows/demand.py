@@ -9,6 +9,7 @@ aggregate; handlers serialise on one lock and check again under it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import timedelta
 from typing import Any, ClassVar
 
@@ -20,28 +21,18 @@ with workflow.unsafe.imports_passed_through():
     from engine import rules
     from engine.commands import (
         Absorb,
-        Claim,
         CloseUnrated,
         Command,
-        Commend,
-        Dispatch,
-        Escalate,
-        Evaluate,
-        Extend,
-        FollowUp,
-        Handle,
         MarkOverdue,
         Merge,
-        Reassign,
-        Release,
         Submission,
-        Transfer,
         Warn,
-        Withdraw,
     )
     from engine.lifecycle import Refused, State, Step
     from engine.status import DemandStatus
     from workflows.activities import REFUSED, VERSION_GAP, Recorder, RecordRequest
+
+from workflows.updates import DemandUpdates
 
 RECORD_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -51,6 +42,7 @@ RECORD_RETRY = RetryPolicy(
     non_retryable_error_types=[REFUSED, VERSION_GAP],
 )
 RECORD_TIMEOUT = timedelta(seconds=15)  # one append; above the SQLite lock timeout of 10s
+COLLECTION_GRACE = timedelta(minutes=1)
 
 _TIMER_COMMANDS: dict[Step, type[Warn | MarkOverdue | CloseUnrated]] = {
     Step.WARN: Warn,
@@ -64,7 +56,7 @@ def _refusal(error: Refused | str) -> ApplicationError:
 
 
 @workflow.defn(name="MicroDemand")
-class MicroDemandWorkflow:
+class MicroDemandWorkflow(DemandUpdates):
     """A demand's closed loop: collect, then serve updates and timers until it is no longer open."""
 
     records_per_run: ClassVar[int] = 200
@@ -84,9 +76,9 @@ class MicroDemandWorkflow:
         if carry is None:
             await workflow.wait_condition(lambda: self._submission is not None)
             async with self._lock:
-                submission, self._submission = self._submission, None
-                assert submission is not None
-                await self._record(submission)
+                assert self._submission is not None
+                await self._record(self._submission)
+                self._submission = None  # updates that arrived meanwhile may now go ahead
             self._log("collected", state=self._status.state.value)
         else:
             self._log("resumed from carried status", version=self._status.version)
@@ -160,6 +152,13 @@ class MicroDemandWorkflow:
 
     async def _apply(self, command: Command) -> DemandStatus:
         """Serialise a command with every other one, check it again under the lock, record it."""
+        if self._status.state is State.NEW:
+            # The push and a quick update can reach the workflow in either order: give the
+            # collection a moment, then let the check under the lock refuse if it never came.
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(
+                    lambda: self._status.state is not State.NEW, timeout=COLLECTION_GRACE
+                )
         async with self._lock:
             self._check(command)
             try:
@@ -174,6 +173,8 @@ class MicroDemandWorkflow:
     def _check(self, command: Command) -> None:
         if self._broken is not None:
             raise _refusal(f"demand {self._status.demand_id} is halted: {self._broken}")
+        if self._status.state is State.NEW:
+            return  # the submission may be on its way: the handler checks once it is recorded
         try:
             rules.check(self._status, command)
         except Refused as refusal:
@@ -181,9 +182,8 @@ class MicroDemandWorkflow:
 
     def _log(self, message: str, level: str = "info", **fields: Any) -> None:
         # Only ids, states and steps: never the submission, which carries the resident's data.
-        text = " ".join([message, *(f"{k}={v}" for k, v in fields.items())])
         extra = {"demand_id": self._status.demand_id, **fields}
-        getattr(workflow.logger, level)(f"{self._status.demand_id}: {text}", extra=extra)
+        getattr(workflow.logger, level)(f"{self._status.demand_id}: {message}", extra=extra)
 
     # ---- signals and query ----------------------------------------------------------------
 
@@ -216,106 +216,7 @@ class MicroDemandWorkflow:
         """The demand's current standing (no personal data)."""
         return self._status
 
-    # ---- updates: one per refusable command -----------------------------------------------
-
-    @workflow.update
-    async def dispatch(self, cmd: Dispatch) -> DemandStatus:
-        """The community offers the demand to a post, a group or a member."""
-        return await self._apply(cmd)
-
-    @dispatch.validator
-    def _validate_dispatch(self, cmd: Dispatch) -> None:
-        self._check(cmd)
-
-    @workflow.update
-    async def claim(self, cmd: Claim) -> DemandStatus:
-        """A member and their unit take the demand."""
-        return await self._apply(cmd)
-
-    @claim.validator
-    def _validate_claim(self, cmd: Claim) -> None:
-        self._check(cmd)
-
-    @workflow.update
-    async def release(self, cmd: Release) -> DemandStatus:
-        """The holder gives the demand back."""
-        return await self._apply(cmd)
-
-    @release.validator
-    def _validate_release(self, cmd: Release) -> None:
-        self._check(cmd)
-
-    @workflow.update
-    async def handle(self, cmd: Handle) -> DemandStatus:
-        """The holder reports it done."""
-        return await self._apply(cmd)
-
-    @handle.validator
-    def _validate_handle(self, cmd: Handle) -> None:
-        self._check(cmd)
-
-    @workflow.update
-    async def follow_up(self, cmd: FollowUp) -> DemandStatus:
-        """The community records whether it is really resolved; unresolved reopens it."""
-        return await self._apply(cmd)
-
-    @follow_up.validator
-    def _validate_follow_up(self, cmd: FollowUp) -> None:
-        self._check(cmd)
-
-    @workflow.update
-    async def evaluate(self, cmd: Evaluate) -> DemandStatus:
-        """The resident's rating: a positive one closes, an unsatisfied one reopens."""
-        return await self._apply(cmd)
-
-    @evaluate.validator
-    def _validate_evaluate(self, cmd: Evaluate) -> None:
-        self._check(cmd)
-
-    @workflow.update
-    async def withdraw(self, cmd: Withdraw) -> DemandStatus:
-        """The resident withdraws the demand."""
-        return await self._apply(cmd)
-
-    @withdraw.validator
-    def _validate_withdraw(self, cmd: Withdraw) -> None:
-        self._check(cmd)
-
-    @workflow.update
-    async def escalate(self, cmd: Escalate) -> DemandStatus:
-        """An operator moves the demand one level up the ladder."""
-        return await self._apply(cmd)
-
-    @escalate.validator
-    def _validate_escalate(self, cmd: Escalate) -> None:
-        self._check(cmd)
-
-    @workflow.update
-    async def transfer(self, cmd: Transfer) -> DemandStatus:
-        """An operator hands the demand to another unit."""
-        return await self._apply(cmd)
-
-    @transfer.validator
-    def _validate_transfer(self, cmd: Transfer) -> None:
-        self._check(cmd)
-
-    @workflow.update
-    async def reassign(self, cmd: Reassign) -> DemandStatus:
-        """An operator gives the claimed demand to another member."""
-        return await self._apply(cmd)
-
-    @reassign.validator
-    def _validate_reassign(self, cmd: Reassign) -> None:
-        self._check(cmd)
-
-    @workflow.update
-    async def extend(self, cmd: Extend) -> DemandStatus:
-        """An operator moves the running deadline later."""
-        return await self._apply(cmd)
-
-    @extend.validator
-    def _validate_extend(self, cmd: Extend) -> None:
-        self._check(cmd)
+    # ---- updates (the others are in workflows/updates.py) ---------------------------------
 
     @workflow.update
     async def merge(self, cmd: Merge) -> DemandStatus:
@@ -332,13 +233,4 @@ class MicroDemandWorkflow:
 
     @merge.validator
     def _validate_merge(self, cmd: Merge) -> None:
-        self._check(cmd)
-
-    @workflow.update
-    async def commend(self, cmd: Commend) -> DemandStatus:
-        """Praise for good work, which earns points."""
-        return await self._apply(cmd)
-
-    @commend.validator
-    def _validate_commend(self, cmd: Commend) -> None:
         self._check(cmd)
