@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
-from workflow_harness import LIFECYCLE, event_names, open_stack, submission, submit
+from workflow_harness import LIFECYCLE, event_names, open_stack, queue_settings, submission, submit
 
-from engine.commands import Claim, Evaluate, FollowUp, Handle
+from adapters.worker import run_worker
+from engine.application import Demands
+from engine.commands import Claim, Evaluate, FollowUp, Handle, Withdraw
 from engine.lifecycle import State
 from engine.settings import Settings
 from workflows.demand import MicroDemandWorkflow
@@ -37,3 +40,30 @@ async def test_full_lifecycle_on_the_dev_server_records_each_event_once(
         assert final.state is State.CLOSED
         assert final.outcome == "basically_satisfied"
         assert await asyncio.to_thread(event_names, stack.app, sub.demand_id) == LIFECYCLE
+
+
+async def test_run_worker_serves_until_stopped_then_closes_without_leaking_personal_data(
+    dev_server_env: WorkflowEnvironment,
+    sqlite_settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    settings = queue_settings(sqlite_settings)
+    stop = asyncio.Event()
+    worker = asyncio.create_task(run_worker(settings, dev_server_env.client, stop))
+    sub = submission()
+    handle = await submit(dev_server_env.client, sub, settings.task_queue)
+    await handle.execute_update(MicroDemandWorkflow.withdraw, Withdraw(reason="a neighbour helped"))
+    assert (await handle.result()).state is State.WITHDRAWN
+    stop.set()
+    await asyncio.wait_for(worker, timeout=30)
+    app = Demands(env=settings.store_env())
+    try:
+        assert event_names(app, sub.demand_id) == ["Collected", "Withdrawn"]
+    finally:
+        app.close()
+    logged = capsys.readouterr().out + "".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+    assert sub.demand_id in logged
+    for personal in (sub.resident.phone, sub.resident.address, sub.resident.name + '"'):
+        assert personal not in logged
