@@ -19,7 +19,6 @@ from temporalio.exceptions import ApplicationError, FailureError
 from temporalio.service import RPCError, RPCStatusCode
 
 from engine.commands import Submission
-from engine.lifecycle import Step
 from engine.settings import Settings
 from engine.status import DemandStatus
 
@@ -81,7 +80,7 @@ class DemandsClient:
             status = await self.status(demand_id)
         except DemandNotFoundError:
             raise DemandNotFoundError(f"demand {demand_id} not found") from None
-        step = Step(update).value.replace("_", "-") if update in Step else update
+        step = update.replace("_", "-")
         raise CommandRefusedError(
             f"demand {demand_id} is {status.state.value}: cannot {step}, its loop has ended"
         ) from None

@@ -1,0 +1,102 @@
+"""Terminal output for the CLI: one-line errors, tables, JSON for scripts, and the error mapping."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Coroutine, Iterable, Sequence
+from datetime import datetime
+from functools import cache
+from typing import Any, NoReturn, TypeVar
+
+import typer
+from pydantic import BaseModel, ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from adapters.demands_client import CommandRefusedError, DemandNotFoundError
+from engine.application import DemandNotFoundError as StoredDemandNotFoundError
+from engine.lifecycle import Refused
+from engine.settings import Settings
+from engine.timelimits import PolicyError
+
+T = TypeVar("T")
+console = Console()
+err_console = Console(stderr=True)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print one red line to stderr and exit with `code`: user mistakes get no stack trace."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@cache
+def settings() -> Settings:
+    """The settings of this run (environment and .env); a bad policy file is a clear error."""
+    try:
+        loaded = Settings()
+        _ = loaded.time_limits
+    except (PolicyError, ValidationError) as error:
+        fail(str(error), 2)
+    return loaded
+
+
+def validation_message(error: ValidationError) -> str:
+    """A pydantic error as one line naming each bad field."""
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}" for e in error.errors())
+
+
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine, turning the domain's and Temporal's refusals into one-line errors."""
+    try:
+        return asyncio.run(coroutine)
+    except (CommandRefusedError, Refused) as error:
+        fail(str(error), 1)
+    except (DemandNotFoundError, StoredDemandNotFoundError) as error:
+        fail(str(error.args[0] if error.args else error), 1)
+    except ValidationError as error:
+        fail(validation_message(error), 2)
+    except RuntimeError as error:
+        if "connect" in str(error).lower():
+            fail(
+                f"cannot reach Temporal at {settings().temporal_address}: "
+                "start the stack with `make run` (or set MICRODEMAND_TEMPORAL_ADDRESS)",
+                2,
+            )
+        raise
+
+
+def print_json(data: Any) -> None:
+    """Machine-readable output for scripts."""
+    if isinstance(data, BaseModel):
+        data = data.model_dump(mode="json")
+    elif isinstance(data, list):
+        data = [d.model_dump(mode="json") if isinstance(d, BaseModel) else d for d in data]
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def cell(value: Any) -> str:
+    """A table cell: times to the minute, None as a dash, rates as percentages."""
+    if value is None:
+        return "-"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def percent(value: float | None) -> str:
+    """A rate as a percentage with one decimal, or a dash where there is no denominator."""
+    return "-" if value is None else f"{value:.1%}"
+
+
+def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
+    """A rich table with the given columns."""
+    result = Table(title=title, title_justify="left", header_style="bold")
+    for column in columns:
+        result.add_column(column)
+    for row in rows:
+        result.add_row(*(cell(v) for v in row))
+    return result

@@ -1,0 +1,148 @@
+"""The CLI against a started stack, as a user types it: a whole loop, a restart, nothing lost."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+CLI = str(Path(sys.executable).parent / "microdemand")
+
+SUBMISSION = {
+    "source": "wechat",
+    "external_id": "e2e-1",
+    "kind": "wish",
+    "title": "Fix the stairwell light",
+    "channel": "wechat",
+    "priority": "general",
+    "location": {
+        "city": "Karamay",
+        "district": "Karamay District",
+        "street": "Yingbin",
+        "community": "Xinhua",
+        "grid": "G3",
+    },
+    "resident": {"name": "Wang Fang", "phone": "13800138000", "address": "Building 7, Room 301"},
+}
+DEMAND = "demand-wechat-e2e-1"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Stack:
+    """`microdemand up` in a subprocess, with its own var/ and ports."""
+
+    def __init__(self, var: Path) -> None:
+        self.var = var
+        self.env = {
+            **os.environ,
+            "MICRODEMAND_VAR_DIR": str(var),
+            "MICRODEMAND_TEMPORAL_ADDRESS": f"127.0.0.1:{_free_port()}",
+            "MICRODEMAND_UI_PORT": str(_free_port()),
+            "MICRODEMAND_LOG_FORMAT": "json",
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log = var / "stack.log"
+
+    def start(self) -> None:
+        self.var.mkdir(parents=True, exist_ok=True)
+        self.log.touch()
+        offset = self.log.stat().st_size  # a restart appends: read only what this run writes
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen([CLI, "up"], env=self.env, stdout=log, stderr=log)
+        deadline = time.monotonic() + 90
+        while "microdemand is running" not in self.log.read_text(errors="replace")[offset:]:
+            assert self.process.poll() is None, self.log.read_text(errors="replace")
+            assert time.monotonic() < deadline, "stack did not start"
+            time.sleep(0.2)
+
+    def interrupt(self) -> int:
+        """Ctrl-C, as in the terminal; returns the exit code."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGINT)
+        return self.process.wait(timeout=60)
+
+    def cli(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [CLI, *args], env=self.env, capture_output=True, text=True, timeout=60, check=False
+        )
+        if ok:
+            assert result.returncode == 0, result.stderr
+        return result
+
+    def json(self, *args: str) -> Any:
+        return json.loads(self.cli(*args, "--json").stdout)
+
+    def eventually(self, *args: str, until: Any, timeout: float = 30) -> Any:
+        deadline = time.monotonic() + timeout
+        while True:
+            value = self.json(*args)
+            if until(value) or time.monotonic() > deadline:
+                return value
+            time.sleep(0.3)
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[Stack]:
+    running = Stack(tmp_path / "var")
+    running.start()
+    yield running
+    if running.process and running.process.poll() is None:
+        running.process.kill()
+
+
+def test_a_newcomer_takes_a_demand_through_its_life_and_finds_it_after_a_restart(
+    stack: Stack, tmp_path: Path
+) -> None:
+    demand_file = tmp_path / "demand.json"
+    demand_file.write_text(json.dumps(SUBMISSION))
+    assert DEMAND in stack.cli("submit", str(demand_file)).stdout
+    stack.cli("submit", str(demand_file))  # the platform pushes twice: nothing changes
+
+    collected = stack.eventually("status", DEMAND, until=lambda s: s["state"] == "collected")
+    assert collected["state"] == "collected"
+
+    refused = stack.cli("handle", DEMAND, "--hours", "1", "--member", "li", ok=False)
+    assert refused.returncode == 1
+    assert f"demand {DEMAND} is collected: cannot handle" in refused.stderr
+    assert "Traceback" not in refused.stderr
+
+    stack.cli("claim", DEMAND, "--member", "li", "--unit", "Party branch 2")
+    stack.cli("handle", DEMAND, "--hours", "1.5", "--note", "replaced the bulb")
+    stack.cli("follow-up", DEMAND, "--resolved", "--note", "called the resident")
+    closed = stack.json("evaluate", DEMAND, "satisfied")
+    assert closed["state"] == "closed"
+
+    events = [e["event"] for e in stack.json("history", DEMAND)]
+    assert events == ["Collected", "Claimed", "Handled", "FollowedUp", "Evaluated", "Closed"]
+    shown = stack.cli("history", DEMAND).stdout
+    assert "13800138000" not in shown
+    assert "Room 301" not in shown
+
+    rates = stack.eventually("rates", until=lambda rows: rows and rows[0]["closed"] == 1)
+    assert (rates[0]["collected"], rates[0]["claimed"], rates[0]["closed"]) == (1, 1, 1)
+
+    assert stack.interrupt() == 0
+    assert subprocess.run(["pgrep", "-f", str(stack.var)], capture_output=True, check=False).returncode == 1
+    assert (stack.var / "temporal.db").exists()
+
+    stack.start()
+    assert stack.json("status", DEMAND)["state"] == "closed"
+    assert len(stack.json("history", DEMAND)) == 6
+    after = stack.eventually("rates", until=lambda rows: rows and rows[0]["closed"] == 1)
+    assert after[0]["closed"] == 1
+    assert after[0]["collected"] == 1
