@@ -115,9 +115,14 @@ def points_amount(points: Decimal | str | int) -> int:
     """Tenths of a positive points amount such as `12.5`; InvalidAmountError otherwise."""
     try:
         amount = Decimal(points)
-        tenths = to_tenths(amount)
-    except (InvalidOperation, ValueError):
+    except InvalidOperation:
         raise InvalidAmountError(f"not a points amount: {points} (use a number like 12 or 12.5)") from None
+    if not amount.is_finite():
+        raise InvalidAmountError(f"not a points amount: {points} (use a number like 12 or 12.5)")
+    try:
+        tenths = to_tenths(amount)
+    except ValueError as error:
+        raise InvalidAmountError(str(error)) from None
     if tenths <= 0:
         raise InvalidAmountError(f"a redemption must be more than zero points, not {points}")
     return tenths

@@ -1,0 +1,172 @@
+"""CLI verbs for points and the time bank: `points`, `redeem`, `ranking`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any, NoReturn
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from engine.points import AccountKind
+from engine.settings import Settings
+from engine.timebank import (
+    InsufficientPointsError,
+    InvalidAmountError,
+    TimeBank,
+    TimeBankBusyError,
+    timebank_env,
+)
+from engine.timelimits import PolicyError
+from projections.points import open_points_view
+from projections.points_views import Period, PointsView, Scope
+
+_console = Console()
+_errors = Console(stderr=True)
+
+
+class By(StrEnum):
+    """Whom a ranking ranks."""
+
+    MEMBER = "member"
+    UNIT = "unit"
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    _errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _echo_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def register(app: typer.Typer, settings: Callable[[], Settings] = Settings) -> None:
+    """Add the points and time-bank commands to `app`; `settings` builds the run's Settings."""
+
+    @contextmanager
+    def opened() -> Iterator[tuple[PointsView, TimeBank]]:
+        try:
+            current = settings()
+            view = open_points_view(current.views_env())
+        except (PolicyError, ValidationError) as error:
+            _fail(str(error), 2)
+        bank = TimeBank(timebank_env(current), ledger=view)
+        try:
+            yield view, bank
+        finally:
+            bank.close()
+            view.close()
+
+    @app.command(
+        "points",
+        help="Show a member's time-bank balance, points earned and redeemed, and recent ledger entries."
+        "\n\nEarned points come from the points ledger (closed demands, minus reversals). The balance "
+        "is earned minus redeemed and never below zero; `owed` is points already redeemed that a later "
+        "reopen took back, which future earnings pay off first.",
+    )
+    def points(
+        member: Annotated[
+            str, typer.Argument(metavar="MEMBER", help="The member's name, as claims record it.")
+        ],
+        recent: Annotated[int, typer.Option(min=0, max=200, help="How many recent entries to show.")] = 10,
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    ) -> None:
+        """Show a member's balance, earned and redeemed points, and recent ledger entries."""
+        with opened() as (view, bank):
+            balance = bank.balance(member)
+            entries = view.recent(AccountKind.MEMBER, member, recent)
+        if as_json:
+            _echo_json(
+                {**balance.model_dump(mode="json"), "recent": [e.model_dump(mode="json") for e in entries]}
+            )
+            return
+        summary = Table(title=f"Time bank: {member}", show_header=False)
+        for label, value in [("balance", balance.balance), ("earned", balance.earned),
+                             ("redeemed", balance.redeemed), ("owed", balance.owed)]:  # fmt: skip
+            summary.add_row(label, str(value))
+        _console.print(summary)
+        table = Table(title="Recent entries")
+        for column in ("when", "demand", "points", "why", "policy"):
+            table.add_column(column, justify="right" if column == "points" else "left")
+        for e in entries:
+            table.add_row(e.at.strftime("%Y-%m-%d %H:%M"), e.demand_id, f"{e.points:+}", e.reason, e.version)
+        _console.print(table)
+
+    @app.command("redeem")
+    def redeem(
+        member: Annotated[str, typer.Argument(metavar="MEMBER", help="The member redeeming points.")],
+        amount: Annotated[str, typer.Argument(metavar="POINTS", help="Points to redeem, e.g. 12 or 12.5.")],
+        for_what: Annotated[str, typer.Option("--for", help='What they are redeemed for, e.g. "a haircut".')],
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    ) -> None:
+        """Redeem a member's points for a service or goods; refused if the balance would go negative."""
+        if not for_what.strip():
+            _fail("say what the points are redeemed for with --for", 2)
+        with opened() as (_, bank):
+            try:
+                balance = bank.redeem(member, amount, for_what.strip(), datetime.now(UTC))
+            except InsufficientPointsError as error:
+                _fail(str(error), 1)
+            except InvalidAmountError as error:
+                _fail(str(error), 2)
+            except TimeBankBusyError as error:
+                _fail(str(error), 1)
+        if as_json:
+            _echo_json(balance.model_dump(mode="json"))
+        else:
+            typer.echo(
+                f"redeemed {amount} points for {for_what.strip()}; {member}'s balance is {balance.balance}"
+            )
+
+    @app.command(
+        "ranking",
+        help="Rank members or units by points earned in a period and place (for star ratings and awards)."
+        "\n\nPoints count on the day their ledger entry was written: a demand's points on the day it "
+        "closed, a reversal on the day it was reopened.",
+    )
+    def ranking(
+        by: Annotated[By, typer.Option(help="Rank members, or their units (dual points).")] = By.MEMBER,
+        scope: Annotated[
+            str, typer.Option(help="all, community:NAME, street:NAME or district:NAME.")
+        ] = "all",
+        period: Annotated[
+            str | None,
+            typer.Option(
+                help="A month (2026-10), a year (2026) or a range (2026-01..2026-06); default: this year."
+            ),
+        ] = None,
+        limit: Annotated[int, typer.Option(min=1, max=1000, help="How many places to show.")] = 20,
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    ) -> None:
+        """Rank members or units by points earned in a period and place."""
+        try:
+            wanted_period = Period.parse(period or str(datetime.now(UTC).year))
+            wanted_scope = Scope.parse(scope)
+        except ValueError as error:
+            _fail(str(error), 2)
+        with opened() as (view, _):
+            standings = view.ranking(AccountKind(by.value), wanted_period, wanted_scope, limit)
+        if as_json:
+            _echo_json(
+                [
+                    {**s.model_dump(mode="json", exclude={"tenths"}), "points": str(s.points)}
+                    for s in standings
+                ]
+            )
+            return
+        where = "everywhere" if wanted_scope.level == "all" else f"{wanted_scope.level} {wanted_scope.name}"
+        table = Table(title=f"Points by {by.value}, {wanted_period.label}, {where}")
+        table.add_column("rank", justify="right")
+        table.add_column(by.value)
+        table.add_column("points", justify="right")
+        table.add_column("demands", justify="right")
+        for s in standings:
+            table.add_row(str(s.rank), s.account, str(s.points), str(s.demands))
+        _console.print(table)
