@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -17,6 +17,7 @@ from engine import commands as c
 from engine.status import DemandStatus
 from engine.vocabulary import Rating
 
+M = TypeVar("M", bound=BaseModel)
 Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
 DemandId = Annotated[str, typer.Argument(help="The demand id, e.g. demand-wechat-1024.")]
 
@@ -34,7 +35,7 @@ def send(demand_id: str, update: str, payload: BaseModel, as_json: bool) -> None
     show_status(run(go()), as_json)
 
 
-def build(model: type[BaseModel], **fields: object) -> BaseModel:
+def build(model: type[M], **fields: object) -> M:
     """Validate CLI input into a payload; a bad value is a one-line error naming the field."""
     try:
         return model(**{k: v for k, v in fields.items() if v is not None})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
@@ -11,7 +10,6 @@ from rich.progress import Progress
 
 from adapters.cli_loop import DemandId, Json, _client, build, send
 from adapters.console import console, fail, print_json, run, settings, table
-from adapters.demands_client import CommandRefusedError
 from engine import commands as c
 from engine.timelimits import format_duration, parse_duration
 from engine.vocabulary import Level, Priority
@@ -110,6 +108,9 @@ def register(app: typer.Typer) -> None:
         priority: Annotated[
             Priority | None, typer.Option(help="With --all-overdue: only this priority.")
         ] = None,
+        due_within: Annotated[
+            str | None, typer.Option(help="With --all-overdue: also those due within this time, e.g. 6h.")
+        ] = None,
         actor: Actor = "operator",
         as_json: Json = False,
     ) -> None:
@@ -123,11 +124,14 @@ def register(app: typer.Typer) -> None:
             send(demand_id, "escalate", payload, as_json)
             return
         rows = open_index_view(settings()).overdue(
-            now=datetime.now(UTC), due_within=None, scope=parse_scope(scope), priority=priority
+            now=datetime.now(UTC),
+            due_within=_duration(due_within),
+            scope=parse_scope(scope),
+            priority=priority,
         )
         results = run(_escalate_all([r.demand_id for r in rows], payload))
-        escalated = [d for d, outcome in results.items() if outcome == "escalated"]
-        refused = {d: o for d, o in results.items() if o != "escalated"}
+        escalated = [d for d, outcome in results.items() if outcome == "ok"]
+        refused = {d: o for d, o in results.items() if o != "ok"}
         if as_json:
             print_json({"escalated": escalated, "refused": refused})
             return
@@ -182,21 +186,10 @@ def register(app: typer.Typer) -> None:
         send(demand_id, "merge", build(c.Merge, by=actor, into=into, reason=reason), as_json)
 
 
-async def _escalate_all(demand_ids: list[str], payload: c.Escalate | object) -> dict[str, str]:
+async def _escalate_all(demand_ids: list[str], payload: c.Escalate) -> dict[str, str]:
     client = await _client()
-    limit = asyncio.Semaphore(16)
-    results: dict[str, str] = {}
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("escalating", total=len(demand_ids))
-
-        async def one(demand_id: str) -> None:
-            async with limit:
-                try:
-                    await client.command(demand_id, "escalate", payload)  # type: ignore[arg-type]
-                    results[demand_id] = "escalated"
-                except CommandRefusedError as error:
-                    results[demand_id] = str(error)
-                progress.advance(task)
-
-        await asyncio.gather(*(one(d) for d in demand_ids))
-    return results
+        return await client.command_many(
+            demand_ids, "escalate", payload, on_done=lambda _id, _outcome: progress.advance(task)
+        )

@@ -6,6 +6,8 @@ demand, an unreachable server. The CLI (and any other entry point) goes through 
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from pydantic import BaseModel
@@ -61,6 +63,36 @@ class DemandsClient:
         except RPCError as error:
             await self._explain_rpc_error(demand_id, update, error)
             raise
+
+    async def command_many(
+        self,
+        demand_ids: Iterable[str],
+        update: str,
+        payload: BaseModel,
+        *,
+        concurrency: int = 16,
+        on_done: Callable[[str, str], None] | None = None,
+    ) -> dict[str, str]:
+        """Send one update to many demands, each once (duplicates in `demand_ids` are dropped).
+
+        Returns each demand's outcome: "ok", or the one-line refusal. A refusal of one demand
+        never stops the others; `on_done(demand_id, outcome)` reports progress.
+        """
+        limit = asyncio.Semaphore(concurrency)
+        outcomes: dict[str, str] = {}
+
+        async def one(demand_id: str) -> None:
+            async with limit:
+                try:
+                    await self.command(demand_id, update, payload)
+                    outcomes[demand_id] = "ok"
+                except (CommandRefusedError, DemandNotFoundError) as error:
+                    outcomes[demand_id] = str(error)
+            if on_done is not None:
+                on_done(demand_id, outcomes[demand_id])
+
+        await asyncio.gather(*(one(d) for d in dict.fromkeys(demand_ids)))
+        return outcomes
 
     async def status(self, demand_id: str) -> DemandStatus:
         """The `status` query of the demand's workflow."""

@@ -1,0 +1,84 @@
+"""Operators on the time-skipping server: the overdue board agrees with the workflows, bulk escalation."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from temporalio.testing import WorkflowEnvironment
+from workflow_harness import open_stack, stored_events, submission
+
+from adapters.demands_client import DemandsClient
+from engine.commands import Escalate, Extend, Transfer
+from engine.settings import Settings
+from engine.vocabulary import Level
+from projections.runner import running_projections
+from workflows.demand import MicroDemandWorkflow
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def env(time_skipping_env: WorkflowEnvironment) -> WorkflowEnvironment:
+    """The shared time-skipping server."""
+    return time_skipping_env
+
+
+async def test_bulk_escalation_of_a_hundred_demands_near_their_deadline_escalates_each_once(
+    env: WorkflowEnvironment, sqlite_settings: Settings
+) -> None:
+    async with open_stack(env.client, sqlite_settings) as stack:
+        handles = await asyncio.gather(*(stack.start(submission(f"bulk-{i}")) for i in range(100)))
+        await env.sleep(timedelta(hours=20))  # warned; due within the next 4 hours
+        client = DemandsClient(env.client, stack.settings)
+        with running_projections(stack.settings) as views:
+            await asyncio.to_thread(views.wait_until_caught_up)
+            now = await env.get_current_time()
+            board = views.index.overdue(now=now, due_within=timedelta(hours=6))
+            assert {row.demand_id for row in board} >= {h.id for h in handles}
+            ids = [row.demand_id for row in board] + [handles[0].id]  # a repeated id is sent once
+            outcomes = await client.command_many(
+                ids, "escalate", Escalate(by="op-zhang", reason="street supervision meeting")
+            )
+        assert set(outcomes.values()) == {"ok"}
+        for handle in handles:
+            events = await stored_events(stack.app, handle.id)
+            assert events.count("Escalated") == 1
+            status = await handle.query(MicroDemandWorkflow.status)
+            assert status.level is Level.STREET
+
+
+async def test_overdue_board_agrees_with_the_workflows_own_state_after_a_run(
+    env: WorkflowEnvironment, sqlite_settings: Settings
+) -> None:
+    async with open_stack(env.client, sqlite_settings) as stack:
+        client = DemandsClient(env.client, stack.settings)
+        handles = [await stack.start(submission(f"board-{i}")) for i in range(6)]
+        await client.command(handles[0].id, "escalate", Escalate(by="op", reason="urgent"))
+        await client.command(
+            handles[1].id, "extend", Extend(by="op", extra=timedelta(days=2), reason="holiday")
+        )
+        await client.command(
+            handles[2].id, "transfer", Transfer(by="op", to_unit="Water bureau", reason="pipes")
+        )
+        await env.sleep(timedelta(days=1, hours=3))  # the others pass their claim deadline
+        with running_projections(stack.settings) as views:
+            await asyncio.to_thread(views.wait_until_caught_up)
+            now = await env.get_current_time()
+            for handle in handles:
+                status = await handle.query(MicroDemandWorkflow.status)
+                row = views.index.demand(handle.id)
+                assert row is not None
+                assert (row.state, row.level, row.escalations, row.responsible_unit) == (
+                    status.state,
+                    status.level,
+                    status.escalations,
+                    status.responsible_unit,
+                )
+                assert status.clock is not None
+                assert row.due_at == status.clock.due_at
+            board = {r.demand_id: r for r in views.index.overdue(now=now, due_within=timedelta(days=3))}
+            assert set(board) == {h.id for h in handles}
+            for line in board.values():
+                assert line.overdue_by == now - line.due_at
