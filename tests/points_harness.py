@@ -112,13 +112,17 @@ def points_runner(settings: Settings, views: dict[str, str] | None = None) -> It
     store = Demands(env=settings.store_env())
     last = store.recorder.max_notification_id()
     store.close()
-    with ProjectionRunner(
+    runner = ProjectionRunner(
         application_class=Demands,
         projection_class=PointsProjection,
         view_class=view_class(views or settings.views_env()),
         env=env,
-    ) as runner:
-        runner.wait(last, timeout=30)
+    )
+    try:
+        with runner:
+            runner.wait(last, timeout=30)
+    finally:
+        runner.view.datastore.close()  # the runner closes its application, not its view
     view = open_points_view(views or settings.views_env())
     try:
         yield view

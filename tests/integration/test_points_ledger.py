@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 import psycopg
 import pytest
@@ -16,7 +17,10 @@ from engine.points import POINTS_FILE_ENV, AccountKind
 from engine.settings import Settings
 from engine.vocabulary import Priority, Rating
 from projections.points import PointsProjection, open_points_view
-from projections.points_views import LedgerEntry, Period, Scope
+from projections.points_postgres import PostgresPointsView
+from projections.points_sqlite import SQLitePointsView
+from projections.points_views import LedgerEntry, Period, PointsView, Scope
+from projections.runner import ProjectionSpec, reset_view, running_projections
 
 pytestmark = pytest.mark.integration
 
@@ -186,3 +190,18 @@ def other_views(settings: Settings) -> Iterator[dict[str, str]]:
     yield {**views, "POSTGRES_SCHEMA": schema}
     with psycopg.connect(**connect) as conn:
         conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def test_the_shared_runner_runs_the_points_projection_and_replays_it_from_zero(
+    settings: Settings, driver: Driver
+) -> None:
+    spec = ProjectionSpec(PointsProjection, SQLitePointsView, PostgresPointsView)  # the registry line
+    driver.close("1", co_claimants=("li",))
+    with running_projections(settings, (spec,)) as running:
+        running.wait_until_caught_up()
+        before = cast(PointsView, running.view(spec.name)).ledger()
+    reset_view(settings, spec)
+    with running_projections(settings, (spec,)) as running:
+        running.wait_until_caught_up()
+        assert cast(PointsView, running.view(spec.name)).ledger() == before
+    assert shares(before) == {"wang": 30, "li": 30}
