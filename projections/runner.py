@@ -22,6 +22,9 @@ from eventsourcing.utils import Environment
 from engine.application import Demands
 from engine.settings import Settings
 from projections.demand_index import DemandIndexProjection
+from projections.points import PointsProjection
+from projections.points_postgres import PostgresPointsView
+from projections.points_sqlite import SQLitePointsView
 from projections.postgres_views import PostgresDemandIndexView
 from projections.sqlite_views import SQLiteDemandIndexView
 from projections.views import DemandIndexView
@@ -47,6 +50,7 @@ class ProjectionSpec:
 
 PROJECTIONS: tuple[ProjectionSpec, ...] = (
     ProjectionSpec(DemandIndexProjection, SQLiteDemandIndexView, PostgresDemandIndexView),
+    ProjectionSpec(PointsProjection, SQLitePointsView, PostgresPointsView),
 )
 """Every projection the system runs. Each must track every notification it is given (a
 default handler that only tracks), and keep its SQLite tracking in a table of its own."""
