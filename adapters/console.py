@@ -36,7 +36,7 @@ def settings() -> Settings:
     """The settings of this run (environment and .env); a bad policy file is a clear error."""
     try:
         loaded = Settings()
-        _ = loaded.time_limits
+        _ = loaded.time_limits, loaded.points_policy  # refuse a bad policy file at start
     except (PolicyError, ValidationError) as error:
         fail(str(error), 2)
     return loaded

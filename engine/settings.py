@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from engine.points import PointsPolicy, load_points_policy
 from engine.sqlite_subscription import POLLING_RECORDER_TOPIC
 from engine.timelimits import TimeLimits, load_time_limits
 
@@ -40,6 +41,7 @@ class Settings(BaseSettings):
     postgres_pool_size: int = 5
 
     timelimits_file: Path | None = None
+    points_file: Path | None = Field(default=None, description="Default: the shipped points policy.")
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"
 
@@ -47,6 +49,11 @@ class Settings(BaseSettings):
     def time_limits(self) -> TimeLimits:
         """The time-limit policy (a PolicyError names the bad field)."""
         return load_time_limits(self.timelimits_file)
+
+    @cached_property
+    def points_policy(self) -> PointsPolicy:
+        """The points policy (a PolicyError names the bad field)."""
+        return load_points_policy(self.points_file)
 
     def store_env(self) -> dict[str, str]:
         """eventsourcing settings for the event store."""

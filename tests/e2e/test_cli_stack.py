@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,18 @@ SUBMISSION = {
     "resident": {"name": "Wang Fang", "phone": "13800138000", "address": "Building 7, Room 301"},
 }
 DEMAND = "demand-wechat-e2e-1"
+
+
+def processes_mentioning(text: str) -> list[int]:
+    """Pids of live processes whose command line contains `text`."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and text in (proc / "cmdline").read_bytes().decode(errors="replace"):
+                pids.append(int(proc.name))
+        except OSError:  # it ended while we looked
+            continue
+    return pids
 
 
 def _free_port() -> int:
@@ -136,8 +149,11 @@ def test_a_newcomer_takes_a_demand_through_its_life_and_finds_it_after_a_restart
     rates = stack.eventually("rates", until=lambda rows: rows and rows[0]["closed"] == 1)
     assert (rates[0]["collected"], rates[0]["claimed"], rates[0]["closed"]) == (1, 1, 1)
 
+    with urllib.request.urlopen(f"http://127.0.0.1:{stack.env['MICRODEMAND_UI_PORT']}/", timeout=10) as ui:
+        assert ui.status == 200  # the dev server's Web UI, where the demands' workflows show
+
     assert stack.interrupt() == 0
-    assert subprocess.run(["pgrep", "-f", str(stack.var)], capture_output=True, check=False).returncode == 1
+    assert processes_mentioning(str(stack.var)) == []  # Ctrl-C left no orphan behind
     assert (stack.var / "temporal.db").exists()
 
     stack.start()
