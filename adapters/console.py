@@ -12,6 +12,7 @@ from typing import Any, NoReturn, TypeVar
 import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from adapters.demands_client import CommandRefusedError, DemandNotFoundError
@@ -84,7 +85,7 @@ def cell(value: Any) -> str:
         return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, float):
         return f"{value:g}"
-    return str(value)
+    return escape(str(value))  # residents' text may hold [brackets] that rich would eat as markup
 
 
 def percent(value: float | None) -> str:

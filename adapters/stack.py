@@ -30,7 +30,7 @@ async def run_stack(settings: Settings, *, embedded_temporal: bool = True) -> No
     try:
         if server is not None:
             await server.start()
-            log.info("temporal dev server started", address=settings.temporal_address, ui=server.ui_url)
+            log.info("temporal dev server started", target=settings.temporal_address, ui=server.ui_url)
         client = await connect(settings)
         with running_projections(settings):
             _banner(settings, server)

@@ -145,6 +145,7 @@ def test_a_newcomer_takes_a_demand_through_its_life_and_finds_it_after_a_restart
     shown = stack.cli("history", DEMAND).stdout
     assert "13800138000" not in shown
     assert "Room 301" not in shown
+    assert "[hidden]" in shown
 
     rates = stack.eventually("rates", until=lambda rows: rows and rows[0]["closed"] == 1)
     assert (rates[0]["collected"], rates[0]["claimed"], rates[0]["closed"]) == (1, 1, 1)
