@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from engine.points import AccountKind
+from engine.policyfiles import PolicyError
 from engine.settings import Settings
 from engine.timebank import (
     InsufficientPointsError,
@@ -23,7 +24,6 @@ from engine.timebank import (
     TimeBankBusyError,
     timebank_env,
 )
-from engine.timelimits import PolicyError
 from projections.points import open_points_view
 from projections.points_views import Period, PointsView, Scope
 

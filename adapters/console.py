@@ -18,8 +18,8 @@ from rich.table import Table
 from adapters.demands_client import CommandRefusedError, DemandNotFoundError
 from engine.application import DemandNotFoundError as StoredDemandNotFoundError
 from engine.lifecycle import Refused
+from engine.policyfiles import PolicyError
 from engine.settings import Settings
-from engine.timelimits import PolicyError
 
 T = TypeVar("T")
 console = Console()

@@ -9,19 +9,17 @@ events from zero gives every past demand the points it earned at the time.
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from engine.timelimits import PolicyError
+from engine.policyfiles import load_policy
 from engine.vocabulary import Name, Priority, Slug, Value
 
 TENTH = Decimal("0.1")
@@ -259,22 +257,7 @@ class PointsPolicy(Value):
 
 def load_points_policy(path: Path | None = None) -> PointsPolicy:
     """Load the policy from `path`, or the default shipped with the project; PolicyError if invalid."""
-    if path is None:
-        text = resources.files("engine.policies").joinpath("points.toml").read_text("utf-8")
-        where = "the default points policy"
-    else:
-        try:
-            text = path.read_text("utf-8")
-        except OSError as error:
-            raise PolicyError(f"cannot read points policy {path}: {error.strerror}") from None
-        where = str(path)
-    try:
-        return PointsPolicy.model_validate(tomllib.loads(text))
-    except tomllib.TOMLDecodeError as error:
-        raise PolicyError(f"{where} is not valid TOML: {error}") from None
-    except ValidationError as error:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors())
-        raise PolicyError(f"{where} is not a valid points policy: {problems}") from None
+    return load_policy(PointsPolicy, path, "points.toml", "points policy")
 
 
 def configured_points_policy() -> PointsPolicy:

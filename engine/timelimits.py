@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from datetime import datetime, timedelta
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from engine.lifecycle import Step
+from engine.policyfiles import load_policy
 from engine.vocabulary import Clock, Priority, Stage
 
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*([wdhms])")
@@ -98,25 +97,6 @@ class TimeLimits(BaseModel):
         return self.clock(clock.stage, priority, at, due_at=at + self.escalation.for_priority(priority))
 
 
-class PolicyError(ValueError):
-    """A policy file that cannot be used; the message names the file and the field."""
-
-
 def load_time_limits(path: Path | None = None) -> TimeLimits:
     """Load the policy from `path`, or the defaults shipped with the project."""
-    if path is None:
-        text = resources.files("engine.policies").joinpath("timelimits.toml").read_text("utf-8")
-        where = "the default time limits"
-    else:
-        try:
-            text = path.read_text("utf-8")
-        except OSError as error:
-            raise PolicyError(f"cannot read time-limit policy {path}: {error.strerror}") from None
-        where = str(path)
-    try:
-        return TimeLimits.model_validate(tomllib.loads(text))
-    except tomllib.TOMLDecodeError as error:
-        raise PolicyError(f"{where} is not valid TOML: {error}") from None
-    except ValidationError as error:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors())
-        raise PolicyError(f"{where} is not a valid time-limit policy: {problems}") from None
+    return load_policy(TimeLimits, path, "timelimits.toml", "time-limit policy")

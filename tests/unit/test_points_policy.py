@@ -22,7 +22,7 @@ from engine.points import (
     load_points_policy,
     to_tenths,
 )
-from engine.timelimits import PolicyError
+from engine.policyfiles import PolicyError
 from engine.vocabulary import Priority
 
 CST = timezone(timedelta(hours=8))
