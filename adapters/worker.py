@@ -27,10 +27,11 @@ def build_worker(client: Client, settings: Settings, app: Demands, **overrides: 
 
     `overrides` replace Worker options (tests swap in a faulty recorder or a shorter run).
     """
+    recorder = Recorder(app)
     options: dict[str, Any] = {
         "task_queue": settings.task_queue,
         "workflows": [MicroDemandWorkflow],
-        "activities": [Recorder(app).record],
+        "activities": [recorder.record, recorder.lookup],
         "activity_executor": ThreadPoolExecutor(ACTIVITY_THREADS, thread_name_prefix="record"),
         "max_concurrent_activities": ACTIVITY_THREADS,
         "graceful_shutdown_timeout": timedelta(seconds=10),  # let in-flight appends finish

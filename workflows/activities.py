@@ -1,4 +1,4 @@
-"""The one activity: record a command the workflow accepted in the event store, exactly once.
+"""The activities: record a command the workflow accepted, exactly once; look another demand up.
 
 Synchronous on purpose: eventsourcing is synchronous, so the worker runs this on its thread pool
 (`activity_executor`) and the event loop never blocks on the database. Retries are safe because
@@ -12,7 +12,7 @@ from pydantic import Field
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from engine.application import Demands, VersionGapError
+from engine.application import DemandNotFoundError, Demands, VersionGapError
 from engine.commands import Command
 from engine.lifecycle import Refused
 from engine.logs import get_logger
@@ -56,3 +56,11 @@ class Recorder:
             raise ApplicationError(str(gap), type=VERSION_GAP, non_retryable=True) from None
         log.info("recorded", stored_version=status.version, state=status.state.value)
         return status
+
+    @activity.defn(name="lookup")
+    def lookup(self, demand_id: str) -> DemandStatus | None:
+        """Another demand's stored status (a merge's original), or None if it was never collected."""
+        try:
+            return self.app.status(demand_id)
+        except DemandNotFoundError:
+            return None

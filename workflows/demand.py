@@ -221,13 +221,20 @@ class MicroDemandWorkflow(DemandUpdates):
     @workflow.update
     async def merge(self, cmd: Merge) -> DemandStatus:
         """An operator merges this duplicate into its original, which then absorbs its reporter."""
+        stored = await workflow.execute_activity_method(
+            Recorder.lookup, cmd.into, start_to_close_timeout=RECORD_TIMEOUT, retry_policy=RECORD_RETRY
+        )
+        if stored is None or not stored.state.is_open:
+            why = "no such demand" if stored is None else f"it is {stored.state.value}"
+            state = self._status.state
+            raise _refusal(Refused(self._status.demand_id, state, Step.MERGE, f"{cmd.into}: {why}"))
         status = await self._apply(cmd)
         original = workflow.get_external_workflow_handle(cmd.into)
         try:
             await original.signal(
                 MicroDemandWorkflow.absorb, Absorb(by=cmd.by, duplicate_id=status.demand_id)
             )
-        except FailureError as error:  # the original is not running: the Merged event still names it
+        except FailureError as error:  # its loop ended meanwhile: the Merged event still names it
             self._log("could not reach the original", original=cmd.into, error=error.message, level="warning")
         return status
 

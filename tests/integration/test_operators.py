@@ -7,10 +7,10 @@ from datetime import timedelta
 
 import pytest
 from temporalio.testing import WorkflowEnvironment
-from workflow_harness import open_stack, stored_events, submission
+from workflow_harness import eventually, open_stack, stored_events, submission
 
-from adapters.demands_client import DemandsClient
-from engine.commands import Escalate, Extend, Transfer
+from adapters.demands_client import CommandRefusedError, DemandsClient
+from engine.commands import Escalate, Extend, Merge, Transfer, Withdraw
 from engine.settings import Settings
 from engine.vocabulary import Level
 from projections.runner import running_projections
@@ -82,3 +82,28 @@ async def test_overdue_board_agrees_with_the_workflows_own_state_after_a_run(
             assert set(board) == {h.id for h in handles}
             for line in board.values():
                 assert line.overdue_by == now - line.due_at
+
+
+async def test_merge_into_a_demand_that_does_not_exist_or_is_closed_is_refused_and_leaves_no_event(
+    env: WorkflowEnvironment, sqlite_settings: Settings
+) -> None:
+    async with open_stack(env.client, sqlite_settings) as stack:
+        client = DemandsClient(env.client, stack.settings)
+        duplicate = await stack.start(submission("dup-1"))
+        with pytest.raises(CommandRefusedError, match=r"cannot merge, demand-wechat-typo: no such demand"):
+            await client.command(duplicate.id, "merge", Merge(by="op", into="demand-wechat-typo"))
+        closed = await stack.start(submission("orig-closed"))
+        await client.command(closed.id, "withdraw", Withdraw(reason="solved by a neighbour"))
+        with pytest.raises(CommandRefusedError, match=r"demand-wechat-orig-closed: it is withdrawn"):
+            await client.command(duplicate.id, "merge", Merge(by="op", into=closed.id))
+        assert await stored_events(stack.app, duplicate.id) == ["Collected"]
+
+        original = await stack.start(submission("orig-open"))
+        merged = await client.command(duplicate.id, "merge", Merge(by="op", into=original.id))
+        assert merged.state.value == "merged"
+
+        async def absorbed() -> bool:
+            return "DuplicateAbsorbed" in await stored_events(stack.app, original.id)
+
+        await eventually(absorbed)
+        assert (await original.query(MicroDemandWorkflow.status)).duplicates == (duplicate.id,)
