@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from adapters.cli_loop import DemandId, Json
+from adapters.cli_operators import parse_scope
 from adapters.console import console, fail, percent, print_json, settings, table
 from engine.application import DemandNotFoundError, Demands
 from engine.commands import UPSTREAM_PAYLOADS
 from engine.eventmodel import DomainEvent
+from engine.lifecycle import State
 from engine.status import DemandStatus
+from engine.vocabulary import Priority
 from projections.runner import open_index_view
 
 PERSONAL_FIELDS = ("resident", "reporter")
@@ -111,34 +115,25 @@ def register(app: typer.Typer) -> None:
         as_json: Json = False,
     ) -> None:
         """Collected, claimed, closed; claim, completion, on-time and satisfaction rates."""
+        offset = timedelta(hours=settings().report_utc_offset_hours)
         try:
-            rows = open_index_view(settings()).rates(by=by, period=period)
+            rows = open_index_view(settings()).rates(by=by, period=period, utc_offset=offset)
         except ValueError as error:
             fail(str(error), 2)
         if as_json:
             print_json(rows)
             return
+        figures = ["collected", "claimed", "closed", "withdrawn", "claim%", "done%", "on-time%",
+                   "satisf%", "escal.", "overdue"]  # fmt: skip
+        labels = (["group"] if by else []) + (["period"] if period else [])
         console.print(
             table(
                 "Rates" + (f" by {by}" if by else "") + (f" per {period}" if period else ""),
-                [
-                    "group",
-                    "period",
-                    "collected",
-                    "claimed",
-                    "closed",
-                    "withdrawn",
-                    "claim rate",
-                    "completion",
-                    "on time",
-                    "satisfied",
-                    "escalations",
-                    "open overdue",
-                ],
+                labels + figures,
                 (
-                    (
-                        r.key or "all",
-                        r.period or "-",
+                    ([r.key] if by else [])
+                    + ([r.period] if period else [])
+                    + [
                         r.collected,
                         r.claimed,
                         r.closed,
@@ -149,6 +144,47 @@ def register(app: typer.Typer) -> None:
                         percent(r.satisfaction_rate),
                         r.escalations,
                         r.open_overdue,
+                    ]
+                    for r in rows
+                ),
+            )
+        )
+
+    @app.command()
+    def demands(
+        state: Annotated[State | None, typer.Option(help="Only demands in this state.")] = None,
+        open_only: Annotated[bool, typer.Option("--open", help="Only demands still open.")] = False,
+        scope: Annotated[
+            str | None, typer.Option(help="grid:G, community:C, street:S, district:D or city:X.")
+        ] = None,
+        priority: Annotated[Priority | None, typer.Option(help="Only this priority.")] = None,
+        member: Annotated[str | None, typer.Option(help="Only demands held by this member.")] = None,
+        limit: Annotated[int, typer.Option(min=1, max=10_000, help="At most this many rows.")] = 50,
+        as_json: Json = False,
+    ) -> None:
+        """The ticket index: demands by state, place, priority or holder, newest first."""
+        rows = open_index_view(settings()).list_demands(
+            state=state, open_only=open_only, scope=parse_scope(scope), priority=priority,
+            claimant_member=member, limit=limit,
+        )  # fmt: skip
+        if as_json:
+            print_json(rows)
+            return
+        console.print(
+            table(
+                f"Demands ({len(rows)}{'+' if len(rows) == limit else ''})",
+                ["demand", "title", "state", "priority", "community", "level", "held by", "due", "collected"],
+                (
+                    (
+                        r.demand_id,
+                        r.title,
+                        r.state.value,
+                        r.priority.value,
+                        r.community,
+                        r.level.value,
+                        r.claimant_member,
+                        r.due_at if r.state.is_open else None,
+                        r.collected_at,
                     )
                     for r in rows
                 ),

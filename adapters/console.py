@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from collections.abc import Coroutine, Iterable, Sequence
 from datetime import datetime
 from functools import cache
@@ -11,6 +12,7 @@ from typing import Any, NoReturn, TypeVar
 
 import typer
 from pydantic import BaseModel, ValidationError
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -22,7 +24,7 @@ from engine.policyfiles import PolicyError
 from engine.settings import Settings
 
 T = TypeVar("T")
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 160)  # piped: wide, not cut to 80
 err_console = Console(stderr=True)
 
 
@@ -93,11 +95,25 @@ def percent(value: float | None) -> str:
     return "-" if value is None else f"{value:.1%}"
 
 
+def _is_figure(value: Any) -> bool:
+    return isinstance(value, int | float) or (
+        isinstance(value, str) and (value == "-" or value.endswith("%"))
+    )
+
+
 def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
-    """A rich table with the given columns."""
-    result = Table(title=title, title_justify="left", header_style="bold")
-    for column in columns:
-        result.add_column(column)
-    for row in rows:
+    """A rich table: figures right-aligned and never broken, text wrapped rather than cut."""
+    materialised = [list(row) for row in rows]
+    result = Table(
+        title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False
+    )
+    for index, column in enumerate(columns):
+        figures = bool(materialised) and all(_is_figure(row[index]) for row in materialised)
+        if figures:
+            result.add_column(column, justify="right", no_wrap=True)
+        else:  # keep short labels whole; let long text (titles, notes) wrap
+            widest = max([len(column), *(len(cell(row[index])) for row in materialised)])
+            result.add_column(column, overflow="fold", min_width=min(widest, 12))
+    for row in materialised:
         result.add_row(*(cell(v) for v in row))
     return result

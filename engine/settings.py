@@ -42,6 +42,9 @@ class Settings(BaseSettings):
 
     timelimits_file: Path | None = None
     points_file: Path | None = Field(default=None, description="Default: the shipped points policy.")
+    report_utc_offset_hours: float = Field(
+        default=8, ge=-14, le=14, description="Local time of day/week/month buckets (Beijing: 8)."
+    )
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"
 
