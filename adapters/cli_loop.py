@@ -9,9 +9,11 @@ from typing import Annotated, TypeVar
 
 import typer
 from pydantic import BaseModel, TypeAdapter, ValidationError
+from rich.progress import Progress
 
 from adapters.console import console, fail, print_json, run, settings, table, validation_message
 from adapters.demands_client import DemandsClient
+from adapters.seeding import SeedPlan, seed_demands
 from adapters.temporal import connect
 from engine import commands as c
 from engine.status import DemandStatus
@@ -200,6 +202,35 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Praise good work (反馈表扬); it earns the claimants points."""
         send(demand_id, "commend", build(c.Commend, by=actor, note=note), as_json)
+
+    @app.command()
+    def seed(
+        count: Annotated[
+            int, typer.Option(min=1, max=100_000, help="How many sample demands to push.")
+        ] = 100,
+        closed: Annotated[float, typer.Option(min=0, max=1, help="Share taken around the whole loop.")] = 0.7,
+        claimed: Annotated[float, typer.Option(min=0, max=1, help="Share claimed and left in hand.")] = 0.15,
+        seed_value: Annotated[
+            int, typer.Option("--seed", help="Random seed: the same seed, the same demands.")
+        ] = 2026,
+        as_json: Json = False,
+    ) -> None:
+        """Push sample demands through the real workflows (a demo or trial run), with a progress bar."""
+        if closed + claimed > 1:
+            fail("--closed and --claimed together must not exceed 1", 2)
+        plan = SeedPlan(count=count, closed_share=closed, claimed_share=claimed, seed=seed_value)
+
+        async def go() -> dict[str, int]:
+            client = await _client()
+            with Progress(console=console, transient=True) as progress:
+                task = progress.add_task("seeding", total=count)
+                return await seed_demands(client, plan, on_done=lambda: progress.advance(task))
+
+        outcomes = run(go())
+        if as_json:
+            print_json(outcomes)
+        else:
+            console.print(table(f"Seeded {count} demands", ["outcome", "demands"], sorted(outcomes.items())))
 
     @app.command()
     def status(demand_id: DemandId, as_json: Json = False) -> None:

@@ -32,6 +32,15 @@ def parse_scope(scope: str | None) -> tuple[str, str] | None:
     return level, name
 
 
+def lateness(overdue_by: timedelta) -> str:
+    """How late a demand is ("3h20m"), or how long it has left ("due in 2h")."""
+    return (
+        format_duration(overdue_by)
+        if overdue_by >= timedelta(0)
+        else f"due in {format_duration(-overdue_by)}"
+    )
+
+
 def _duration(text: str | None) -> timedelta | None:
     if text is None:
         return None
@@ -76,7 +85,7 @@ def register(app: typer.Typer) -> None:
                     "level",
                     "responsible",
                     "due",
-                    "overdue by",
+                    "late by",
                     "escalations",
                 ],
                 (
@@ -89,7 +98,7 @@ def register(app: typer.Typer) -> None:
                         r.level.value,
                         r.responsible_unit,
                         r.due_at,
-                        format_duration(r.overdue_by),
+                        lateness(r.overdue_by),
                         r.escalations,
                     )
                     for r in rows

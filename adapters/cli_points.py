@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, NoReturn
+from typing import Annotated
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
-from rich.table import Table
 
+from adapters.console import console, fail, print_json, table
 from engine.points import AccountKind
 from engine.policyfiles import PolicyError
 from engine.settings import Settings
@@ -27,24 +25,12 @@ from engine.timebank import (
 from projections.points import open_points_view
 from projections.points_views import Period, PointsView, Scope
 
-_console = Console()
-_errors = Console(stderr=True)
-
 
 class By(StrEnum):
     """Whom a ranking ranks."""
 
     MEMBER = "member"
     UNIT = "unit"
-
-
-def _fail(message: str, code: int = 1) -> NoReturn:
-    _errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
-
-
-def _echo_json(data: Any) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
 def register(app: typer.Typer, settings: Callable[[], Settings] = Settings) -> None:
@@ -56,7 +42,7 @@ def register(app: typer.Typer, settings: Callable[[], Settings] = Settings) -> N
             current = settings()
             view = open_points_view(current.views_env())
         except (PolicyError, ValidationError) as error:
-            _fail(str(error), 2)
+            fail(str(error), 2)
         bank = TimeBank(timebank_env(current), ledger=view)
         try:
             yield view, bank
@@ -83,21 +69,24 @@ def register(app: typer.Typer, settings: Callable[[], Settings] = Settings) -> N
             balance = bank.balance(member)
             entries = view.recent(AccountKind.MEMBER, member, recent)
         if as_json:
-            _echo_json(
+            print_json(
                 {**balance.model_dump(mode="json"), "recent": [e.model_dump(mode="json") for e in entries]}
             )
             return
-        summary = Table(title=f"Time bank: {member}", show_header=False)
-        for label, value in [("balance", balance.balance), ("earned", balance.earned),
-                             ("redeemed", balance.redeemed), ("owed", balance.owed)]:  # fmt: skip
-            summary.add_row(label, str(value))
-        _console.print(summary)
-        table = Table(title="Recent entries")
-        for column in ("when", "demand", "points", "why", "policy"):
-            table.add_column(column, justify="right" if column == "points" else "left")
-        for e in entries:
-            table.add_row(e.at.strftime("%Y-%m-%d %H:%M"), e.demand_id, f"{e.points:+}", e.reason, e.version)
-        _console.print(table)
+        console.print(
+            table(
+                f"Time bank: {member}",
+                ["balance", "earned", "redeemed", "owed"],
+                [(balance.balance, balance.earned, balance.redeemed, balance.owed)],
+            )
+        )
+        console.print(
+            table(
+                "Recent entries",
+                ["when", "demand", "points", "why", "policy"],
+                ((e.at, e.demand_id, e.points, e.reason, e.version) for e in entries),
+            )
+        )
 
     @app.command("redeem")
     def redeem(
@@ -108,18 +97,18 @@ def register(app: typer.Typer, settings: Callable[[], Settings] = Settings) -> N
     ) -> None:
         """Redeem a member's points for a service or goods; refused if the balance would go negative."""
         if not for_what.strip():
-            _fail("say what the points are redeemed for with --for", 2)
+            fail("say what the points are redeemed for with --for", 2)
         with opened() as (_, bank):
             try:
                 balance = bank.redeem(member, amount, for_what.strip(), datetime.now(UTC))
             except InsufficientPointsError as error:
-                _fail(str(error), 1)
+                fail(str(error), 1)
             except InvalidAmountError as error:
-                _fail(str(error), 2)
+                fail(str(error), 2)
             except TimeBankBusyError as error:
-                _fail(str(error), 1)
+                fail(str(error), 1)
         if as_json:
-            _echo_json(balance.model_dump(mode="json"))
+            print_json(balance.model_dump(mode="json"))
         else:
             typer.echo(
                 f"redeemed {amount} points for {for_what.strip()}; {member}'s balance is {balance.balance}"
@@ -150,11 +139,11 @@ def register(app: typer.Typer, settings: Callable[[], Settings] = Settings) -> N
             wanted_period = Period.parse(period or str(datetime.now(UTC).year))
             wanted_scope = Scope.parse(scope)
         except ValueError as error:
-            _fail(str(error), 2)
+            fail(str(error), 2)
         with opened() as (view, _):
             standings = view.ranking(AccountKind(by.value), wanted_period, wanted_scope, limit)
         if as_json:
-            _echo_json(
+            print_json(
                 [
                     {**s.model_dump(mode="json", exclude={"tenths"}), "points": str(s.points)}
                     for s in standings
@@ -162,11 +151,10 @@ def register(app: typer.Typer, settings: Callable[[], Settings] = Settings) -> N
             )
             return
         where = "everywhere" if wanted_scope.level == "all" else f"{wanted_scope.level} {wanted_scope.name}"
-        table = Table(title=f"Points by {by.value}, {wanted_period.label}, {where}")
-        table.add_column("rank", justify="right")
-        table.add_column(by.value)
-        table.add_column("points", justify="right")
-        table.add_column("demands", justify="right")
-        for s in standings:
-            table.add_row(str(s.rank), s.account, str(s.points), str(s.demands))
-        _console.print(table)
+        console.print(
+            table(
+                f"Points by {by.value}, {wanted_period.label}, {where}",
+                ["rank", by.value, "points", "demands"],
+                ((s.rank, s.account, s.points, s.demands) for s in standings),
+            )
+        )

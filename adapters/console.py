@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Coroutine, Iterable, Sequence
 from datetime import datetime
+from decimal import Decimal
 from functools import cache
 from typing import Any, NoReturn, TypeVar
 
@@ -96,7 +97,7 @@ def percent(value: float | None) -> str:
 
 
 def _is_figure(value: Any) -> bool:
-    return isinstance(value, int | float) or (
+    return isinstance(value, int | float | Decimal) or (
         isinstance(value, str) and (value == "-" or value.endswith("%"))
     )
 
