@@ -6,12 +6,13 @@ import asyncio
 import logging
 import os
 import sys
+import traceback
 from typing import Annotated
 
 import typer
 
 from adapters import cli_loop, cli_operators, cli_points, cli_reports
-from adapters.console import settings
+from adapters.console import STORE_ERRORS, report_store_error, settings
 from engine.logs import configure_logging
 
 app = typer.Typer(
@@ -78,6 +79,13 @@ def main() -> None:
         if isinstance(done.code, str):
             print(done.code, file=sys.stderr)
         code = done.code if isinstance(done.code, int) else int(done.code is not None)
+    except KeyboardInterrupt:
+        code = 130
+    except STORE_ERRORS as error:
+        code = report_store_error(error)
+    except Exception:  # a defect, not a user's mistake: show everything
+        traceback.print_exc()
+        code = 1
     finally:
         # temporalio's Rust threads can outlive interpreter finalization and abort a short-lived
         # client process (temporalio/sdk-python#300); every store and server is closed by now,

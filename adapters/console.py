@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import sys
 from collections.abc import Coroutine, Iterable, Sequence
 from datetime import datetime
@@ -11,7 +12,9 @@ from decimal import Decimal
 from functools import cache
 from typing import Any, NoReturn, TypeVar
 
+import psycopg
 import typer
+from eventsourcing.persistence import OperationalError
 from pydantic import BaseModel, ValidationError
 from rich import box
 from rich.console import Console
@@ -43,7 +46,24 @@ def settings() -> Settings:
         _ = loaded.time_limits, loaded.points_policy  # refuse a bad policy file at start
     except (PolicyError, ValidationError) as error:
         fail(str(error), 2)
+    if loaded.store == "postgres":
+        _check_postgres(loaded)
     return loaded
+
+
+def _check_postgres(current: Settings) -> None:
+    """Connect once, directly: a wrong name or a server that is down is said at once, not after
+    the connection pool has retried for minutes."""
+    try:
+        psycopg.connect(
+            host=current.postgres_host, port=current.postgres_port, dbname=current.postgres_dbname,
+            user=current.postgres_user, password=current.postgres_password.get_secret_value() or None,
+            connect_timeout=current.postgres_connect_timeout,
+        ).close()  # fmt: skip
+    except psycopg.OperationalError as error:
+        where = f"PostgreSQL {current.postgres_dbname} at {current.postgres_host}:{current.postgres_port}"
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        fail(f"cannot use {where}: {reason}", 2)
 
 
 def validation_message(error: ValidationError) -> str:
@@ -69,6 +89,22 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
                 2,
             )
         raise
+
+
+STORE_ERRORS = (OperationalError, psycopg.OperationalError, sqlite3.OperationalError)
+"""Errors of an event store or view database that is down, missing or locked."""
+
+
+def report_store_error(error: Exception) -> int:
+    """One line saying which store could not be used and why; the exit code for it."""
+    current = settings()
+    where = (
+        f"PostgreSQL {current.postgres_dbname} at {current.postgres_host}:{current.postgres_port}"
+        if current.store == "postgres"
+        else f"the SQLite files in {current.var_dir}"
+    )
+    err_console.print(f"[bold red]error:[/] cannot use {where}: {error}", highlight=False, soft_wrap=True)
+    return 2
 
 
 def print_json(data: Any) -> None:

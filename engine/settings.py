@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     postgres_password: SecretStr = SecretStr("")
     postgres_schema: str = ""
     postgres_pool_size: int = 5
+    postgres_connect_timeout: int = Field(default=10, ge=1, description="Seconds to wait for a connection.")
 
     timelimits_file: Path | None = None
     points_file: Path | None = Field(default=None, description="Default: the shipped points policy.")
@@ -92,6 +93,7 @@ class Settings(BaseSettings):
             "POSTGRES_USER": self.postgres_user,
             "POSTGRES_PASSWORD": self.postgres_password.get_secret_value(),
             "POSTGRES_POOL_SIZE": str(self.postgres_pool_size),
+            "POSTGRES_CONNECT_TIMEOUT": str(self.postgres_connect_timeout),
         }
         if self.postgres_schema:
             env["POSTGRES_SCHEMA"] = self.postgres_schema

@@ -1,0 +1,81 @@
+"""A user's mistake or an outage gets one clear line and a non-zero exit, never a stack trace."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+CLI = str(Path(sys.executable).parent / "microdemand")
+
+
+def run(*args: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {
+        **os.environ,
+        "MICRODEMAND_VAR_DIR": str(tmp_path / "var"),
+        "MICRODEMAND_TEMPORAL_ADDRESS": "127.0.0.1:1",  # nothing listens there
+        **env,
+    }
+    return subprocess.run(
+        [CLI, *args], env=environment, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], code: int, *words: str) -> None:
+    assert result.returncode == code, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    message = " ".join(lines)
+    assert message.startswith("error:"), result.stderr
+    for word in words:
+        assert word in message
+
+
+def test_an_unreachable_temporal_is_named(tmp_path: Path) -> None:
+    result = run("status", "demand-wechat-1", tmp_path=tmp_path)
+    assert_one_line_error(result, 2, "cannot reach Temporal at 127.0.0.1:1", "make run")
+
+
+def test_a_malformed_demand_file_names_the_bad_fields(tmp_path: Path) -> None:
+    demand = tmp_path / "demand.json"
+    demand.write_text(json.dumps({"source": "wechat", "external_id": "1", "kind": "complaint"}))
+    result = run("submit", str(demand), tmp_path=tmp_path)
+    assert_one_line_error(result, 2, "kind", "title", "location")
+    demand.write_text("{not json")
+    assert_one_line_error(run("submit", str(demand), tmp_path=tmp_path), 2, "is not JSON")
+
+
+def test_a_bad_duration_and_a_bad_scope_are_refused_before_anything_is_sent(tmp_path: Path) -> None:
+    result = run("extend", "demand-wechat-1", "--by", "soon", "--reason", "r", tmp_path=tmp_path)
+    assert_one_line_error(result, 2, "not a duration")
+    assert_one_line_error(run("overdue", "--scope", "planet:earth", tmp_path=tmp_path), 2, "bad scope")
+
+
+def test_an_invalid_policy_file_is_refused_at_start_naming_the_field(tmp_path: Path) -> None:
+    policy = tmp_path / "limits.toml"
+    shipped = Path(__file__).parents[2] / "engine/policies/timelimits.toml"
+    policy.write_text(shipped.read_text().replace('major = "10d"', 'major = "ten days"'))
+    result = run("rates", tmp_path=tmp_path, MICRODEMAND_TIMELIMITS_FILE=str(policy))
+    assert_one_line_error(result, 2, str(policy), "handle.major")
+
+
+def test_a_missing_postgres_database_is_named_at_once(tmp_path: Path, postgres_schema: str) -> None:
+    result = run(
+        "rates",
+        tmp_path=tmp_path,
+        MICRODEMAND_STORE="postgres",
+        MICRODEMAND_POSTGRES_DBNAME="md_no_such_db",
+        MICRODEMAND_POSTGRES_PORT="5432",
+    )
+    assert_one_line_error(result, 2, "PostgreSQL md_no_such_db", "does not exist")
+
+
+def test_history_of_an_unknown_demand_is_a_plain_not_found(tmp_path: Path) -> None:
+    assert_one_line_error(
+        run("history", "demand-wechat-404", tmp_path=tmp_path), 1, "demand-wechat-404 not found"
+    )
