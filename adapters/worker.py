@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
+from temporalio import workflow
 from temporalio.client import Client
 from temporalio.worker import Worker
 
@@ -20,6 +21,10 @@ ACTIVITY_THREADS = 8
 """Concurrent appends: the store's work is I/O-bound, but SQLite has one writer at a time."""
 
 log = get_logger(__name__)
+
+# Our lines carry demand_id as a field, and Temporal's info as `temporal_workflow`: the same
+# again glued onto every message only makes them harder to read.
+workflow.logger.workflow_info_on_message = False
 
 
 def build_worker(client: Client, settings: Settings, app: Demands, **overrides: Any) -> Worker:
