@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from pathlib import Path
@@ -11,11 +12,12 @@ import typer
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from rich.progress import Progress
 
-from adapters.console import console, fail, print_json, run, settings, table, validation_message
-from adapters.demands_client import DemandsClient
+from adapters.console import console, err_console, fail, print_json, run, settings, table, validation_message
+from adapters.demands_client import DemandNotFoundError, DemandsClient
 from adapters.seeding import SeedPlan, seed_demands
 from adapters.temporal import connect
 from engine import commands as c
+from engine.application import Demands
 from engine.status import DemandStatus
 from engine.vocabulary import Rating
 
@@ -244,7 +246,24 @@ def register(app: typer.Typer) -> None:
 
 
 async def _status(demand_id: str) -> DemandStatus:
-    return await (await _client()).status(demand_id)
+    """The workflow's status query; the event store's, once the workflow's history has expired."""
+    try:
+        return await (await _client()).status(demand_id)
+    except DemandNotFoundError:
+        stored = await asyncio.to_thread(stored_status, demand_id)
+        err_console.print(
+            f"(from the event store: the workflow of {demand_id} is no longer kept by Temporal)"
+        )
+        return stored
+
+
+def stored_status(demand_id: str) -> DemandStatus:
+    """A demand's status rebuilt from its events (engine DemandNotFoundError if never collected)."""
+    store = Demands(env=settings().store_env(), limits=settings().time_limits)
+    try:
+        return store.status(demand_id)
+    finally:
+        store.close()
 
 
 def _read(path: Path) -> str:

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from engine.application import Demands
+from engine.commands import Submission
+from engine.settings import Settings
+from engine.vocabulary import Channel, Kind, Location, Priority, Resident
 
 pytestmark = pytest.mark.e2e
 CLI = str(Path(sys.executable).parent / "microdemand")
@@ -79,3 +87,31 @@ def test_history_of_an_unknown_demand_is_a_plain_not_found(tmp_path: Path) -> No
     assert_one_line_error(
         run("history", "demand-wechat-404", tmp_path=tmp_path), 1, "demand-wechat-404 not found"
     )
+
+
+async def test_status_of_a_demand_whose_workflow_has_expired_comes_from_the_event_store(
+    tmp_path: Path, time_skipping_env: WorkflowEnvironment
+) -> None:
+    var = tmp_path / "var"
+    store = Demands(env=Settings(_env_file=None, var_dir=var).store_env())  # type: ignore[call-arg]
+    submission = Submission(
+        source="hotline", external_id="2019-7", kind=Kind.APPEAL, title="Unpaid wages",
+        channel=Channel.HOTLINE_12345, priority=Priority.IMPORTANT,
+        location=Location(
+            city="Karamay", district="Baijiantan", street="Sanping", community="Pingan", grid="G2"
+        ),
+        resident=Resident(name="Ma", phone="13912345678"),
+    )  # fmt: skip
+    store.record(submission.demand_id, submission, datetime(2019, 7, 1, 9, tzinfo=UTC), 0)
+    store.close()  # recorded years ago; Temporal has long forgotten the workflow
+    address = time_skipping_env.client.service_client.config.target_host
+    result = await asyncio.to_thread(
+        run, "status", submission.demand_id, "--json", tmp_path=tmp_path, MICRODEMAND_TEMPORAL_ADDRESS=address
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["state"] == "collected"
+    assert "from the event store" in result.stderr
+    missing = await asyncio.to_thread(
+        run, "status", "demand-hotline-404", tmp_path=tmp_path, MICRODEMAND_TEMPORAL_ADDRESS=address
+    )
+    assert_one_line_error(missing, 1, "demand-hotline-404 not found")
