@@ -13,7 +13,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from rich.progress import Progress
 
 from adapters.console import console, err_console, fail, print_json, run, settings, table, validation_message
-from adapters.demands_client import DemandNotFoundError, DemandsClient
+from adapters.demands_client import CommandRefusedError, DemandNotFoundError, DemandsClient
 from adapters.seeding import SeedPlan, seed_demands
 from adapters.temporal import connect
 from engine import commands as c
@@ -34,7 +34,14 @@ def send(demand_id: str, update: str, payload: BaseModel, as_json: bool) -> None
     """Send one update and show the demand's new status (or a one-line refusal)."""
 
     async def go() -> DemandStatus:
-        return await (await _client()).command(demand_id, update, payload)
+        try:
+            return await (await _client()).command(demand_id, update, payload)
+        except DemandNotFoundError:  # Temporal forgot it; the store says whether it ever was
+            stored = await asyncio.to_thread(stored_status, demand_id)
+            step = update.replace("_", "-")
+            raise CommandRefusedError(
+                f"demand {demand_id} is {stored.state.value}: cannot {step}, its loop has ended"
+            ) from None
 
     show_status(run(go()), as_json)
 

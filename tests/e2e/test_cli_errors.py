@@ -111,6 +111,13 @@ async def test_status_of_a_demand_whose_workflow_has_expired_comes_from_the_even
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["state"] == "collected"
     assert "from the event store" in result.stderr
+    late = await asyncio.to_thread(
+        run, "claim", submission.demand_id, "--member", "li", "--unit", "u",
+        tmp_path=tmp_path, MICRODEMAND_TEMPORAL_ADDRESS=address,
+    )  # fmt: skip
+    assert_one_line_error(
+        late, 1, f"demand {submission.demand_id} is collected: cannot claim, its loop has ended"
+    )
     missing = await asyncio.to_thread(
         run, "status", "demand-hotline-404", tmp_path=tmp_path, MICRODEMAND_TEMPORAL_ADDRESS=address
     )
