@@ -1,0 +1,88 @@
+"""Record MicroDemand workflow histories for the replay test: `.venv/bin/python tests/histories/record.py`.
+
+Run it when the workflow changes *on purpose* in a way running demands may not see (and then
+think about how running demands will be migrated: `workflow.patched`). The JSON files beside this
+script are histories of real runs on the time-skipping server; `tests/integration/test_replay.py`
+replays each with the current code and fails on any nondeterminism.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+HERE = Path(__file__).parent
+sys.path[:0] = [str(HERE.parents[1]), str(HERE.parent / "integration")]
+
+from workflow_harness import open_stack, submission  # noqa: E402
+
+from adapters.binaries import temporal_test_server  # noqa: E402
+from adapters.demands_client import DemandsClient  # noqa: E402
+from engine import commands as c  # noqa: E402
+from engine.settings import Settings  # noqa: E402
+
+
+async def scenarios(env: WorkflowEnvironment, settings: Settings) -> list[str]:
+    """Drive the demands whose histories are kept; returns their workflow ids."""
+    async with open_stack(env.client, settings) as stack:
+        client = DemandsClient(env.client, stack.settings)
+        loop = await stack.start(submission("replay-loop"))
+        for name, payload in [
+            ("claim", c.Claim(member="wang", unit="Party branch 1", co_claimants=("li",))),
+            ("handle", c.Handle(member="wang", hours=2, note="fixed")),
+            ("follow_up", c.FollowUp(worker="zhao", resolved=True)),
+            ("evaluate", c.Evaluate(rating="unsatisfied", comment="it broke again")),
+            ("handle", c.Handle(member="li", hours=1)),
+            ("follow_up", c.FollowUp(worker="zhao", resolved=True)),
+            ("commend", c.Commend(by="resident", note="thank you")),
+            ("evaluate", c.Evaluate(rating="satisfied")),
+        ]:
+            await client.command(loop.id, name, payload)
+        ladder = await stack.start(submission("replay-ladder"))
+        await client.command(
+            ladder.id, "transfer", c.Transfer(by="op", to_unit="Water bureau", reason="pipes")
+        )
+        await env.sleep(timedelta(hours=20))
+        await client.command(
+            ladder.id, "extend", c.Extend(by="op", extra=timedelta(hours=6), reason="holiday")
+        )
+        await env.sleep(timedelta(days=4))  # warned, overdue, escalated up the ladder to the city
+        original = await stack.start(submission("replay-original"))
+        duplicate = await stack.start(submission("replay-duplicate"))
+        await client.command(duplicate.id, "merge", c.Merge(by="op", into=original.id))
+        await client.command(original.id, "withdraw", c.Withdraw(reason="solved by a neighbour"))
+        await env.sleep(timedelta(seconds=1))
+        ids = [loop.id, ladder.id, original.id, duplicate.id]
+        await save(env.client, ids)
+        return ids
+
+
+async def save(client: Client, workflow_ids: list[str]) -> None:
+    """Write each workflow's history as JSON beside this script."""
+    for workflow_id in workflow_ids:
+        history = await client.get_workflow_handle(workflow_id).fetch_history()
+        (HERE / f"{workflow_id}.json").write_text(history.to_json(), "utf-8")
+        print(f"recorded {workflow_id}: {len(history.events)} events")
+
+
+async def main() -> None:
+    """Record on a fresh time-skipping server and a temporary store."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter, test_server_existing_path=str(temporal_test_server())
+    )
+    try:
+        with tempfile.TemporaryDirectory() as var:
+            await scenarios(env, Settings(_env_file=None, var_dir=Path(var)))  # type: ignore[call-arg]
+    finally:
+        await env.shutdown()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
