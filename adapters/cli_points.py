@@ -22,8 +22,8 @@ from engine.timebank import (
     TimeBankBusyError,
     timebank_env,
 )
-from projections.points import open_points_view
 from projections.points_views import Period, PointsView, Scope
+from projections.runner import open_points_view
 
 
 class By(StrEnum):
@@ -40,7 +40,7 @@ def register(app: typer.Typer, settings: Callable[[], Settings] = Settings) -> N
     def opened() -> Iterator[tuple[PointsView, TimeBank]]:
         try:
             current = settings()
-            view = open_points_view(current.views_env())
+            view = open_points_view(current)
         except (PolicyError, ValidationError) as error:
             fail(str(error), 2)
         bank = TimeBank(timebank_env(current), ledger=view)

@@ -8,7 +8,6 @@ events from zero gives every past demand the points it earned at the time.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -23,7 +22,6 @@ from engine.policyfiles import load_policy
 from engine.vocabulary import Name, Priority, Slug, Value
 
 TENTH = Decimal("0.1")
-POINTS_FILE_ENV = "MICRODEMAND_POINTS_FILE"
 """Environment variable naming a deployment's own points policy file."""
 
 
@@ -258,9 +256,3 @@ class PointsPolicy(Value):
 def load_points_policy(path: Path | None = None) -> PointsPolicy:
     """Load the policy from `path`, or the default shipped with the project; PolicyError if invalid."""
     return load_policy(PointsPolicy, path, "points.toml", "points policy")
-
-
-def configured_points_policy() -> PointsPolicy:
-    """The policy a deployment points MICRODEMAND_POINTS_FILE at, else the shipped default."""
-    configured = os.environ.get(POINTS_FILE_ENV, "").strip()
-    return load_points_policy(Path(configured) if configured else None)

@@ -25,6 +25,7 @@ from projections.demand_index import DemandIndexProjection
 from projections.points import PointsProjection
 from projections.points_postgres import PostgresPointsView
 from projections.points_sqlite import SQLitePointsView
+from projections.points_views import PointsView
 from projections.postgres_views import PostgresDemandIndexView
 from projections.sqlite_views import SQLiteDemandIndexView
 from projections.views import DemandIndexView
@@ -48,10 +49,9 @@ class ProjectionSpec:
         return self.postgres_view if settings.store == "postgres" else self.sqlite_view
 
 
-PROJECTIONS: tuple[ProjectionSpec, ...] = (
-    ProjectionSpec(DemandIndexProjection, SQLiteDemandIndexView, PostgresDemandIndexView),
-    ProjectionSpec(PointsProjection, SQLitePointsView, PostgresPointsView),
-)
+INDEX = ProjectionSpec(DemandIndexProjection, SQLiteDemandIndexView, PostgresDemandIndexView)
+POINTS = ProjectionSpec(PointsProjection, SQLitePointsView, PostgresPointsView)
+PROJECTIONS: tuple[ProjectionSpec, ...] = (INDEX, POINTS)
 """Every projection the system runs. Each must track every notification it is given (a
 default handler that only tracks), and keep its SQLite tracking in a table of its own."""
 
@@ -63,28 +63,35 @@ class ResettableView(Protocol):
         """Drop tables and tracking."""
 
 
-def runner_env(settings: Settings, name: str) -> dict[str, str]:
+def runner_env(settings: Settings, name: str, views: Mapping[str, str] | None = None) -> dict[str, str]:
     """The app reads the plain store settings; the view reads its own, prefixed with its name.
 
     ProjectionRunner builds the application from `env` and the view from the same `env` named
     after the projection, where `<NAME>_KEY` wins over `KEY`: that keeps the SQLite event file
     and views file apart, and names the PostgreSQL tracking table after the projection.
+    `views` puts the view in another database than the settings' own (a second, fresh view).
     """
     env = dict(settings.store_env())
-    env.update({f"{name.upper()}_{key}": value for key, value in settings.views_env().items()})
+    env.update({f"{name.upper()}_{key}": value for key, value in (views or settings.views_env()).items()})
     return env
 
 
-def open_view(settings: Settings, spec: ProjectionSpec) -> TrackingRecorder:
+def open_view(
+    settings: Settings, spec: ProjectionSpec, views: Mapping[str, str] | None = None
+) -> TrackingRecorder:
     """A projection's view for reading (its tables are created if they do not exist yet)."""
-    env = Environment(spec.name, runner_env(settings, spec.name))
+    env = Environment(spec.name, runner_env(settings, spec.name, views))
     return InfrastructureFactory[Any].construct(env=env).tracking_recorder(spec.view_class(settings))
 
 
 def open_index_view(settings: Settings) -> DemandIndexView:
     """The demand index for read-only queries: rates, the overdue board, the ticket index."""
-    [spec] = [s for s in PROJECTIONS if s.projection is DemandIndexProjection]
-    return cast(DemandIndexView, open_view(settings, spec))
+    return cast(DemandIndexView, open_view(settings, INDEX))
+
+
+def open_points_view(settings: Settings) -> PointsView:
+    """The points ledger for reading: balances, recent entries, rankings."""
+    return cast(PointsView, open_view(settings, POINTS))
 
 
 def reset_view(settings: Settings, spec: ProjectionSpec) -> None:

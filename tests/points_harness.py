@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, cast
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import ProjectionRunner
@@ -15,8 +15,9 @@ from engine.commands import Claim, CloseUnrated, Commend, Evaluate, FollowUp, Ha
 from engine.settings import Settings
 from engine.status import DemandStatus
 from engine.vocabulary import Channel, Kind, Location, Priority, Rating, Resident
-from projections.points import PointsProjection, open_points_view, view_class
-from projections.points_views import PROJECTION_NAME, PointsView
+from projections.points import PointsProjection
+from projections.points_views import PointsView
+from projections.runner import POINTS, open_view, runner_env
 
 CST = timezone(timedelta(hours=8))
 T0 = datetime(2026, 10, 5, 9, 0, tzinfo=CST)
@@ -27,14 +28,6 @@ def location(street: str = "Yingbin", community: str = "Xinhua") -> Location:
     return Location(
         city="Karamay", district="Karamay District", street=street, community=community, grid="G1"
     )
-
-
-def runner_env(settings: Settings, views: dict[str, str] | None = None) -> dict[str, str]:
-    """The store's settings, with the points view's own settings under its prefix."""
-    env = settings.store_env()
-    for key, value in (views or settings.views_env()).items():
-        env[f"{PROJECTION_NAME.upper()}_{key}"] = value
-    return env
 
 
 class Driver:
@@ -108,14 +101,14 @@ class Driver:
 @contextmanager
 def points_runner(settings: Settings, views: dict[str, str] | None = None) -> Iterator[PointsView]:
     """Run the points projection with eventsourcing's ProjectionRunner until caught up, then stop."""
-    env = runner_env(settings, views)
+    env = runner_env(settings, POINTS.name, views)
     store = Demands(env=settings.store_env())
     last = store.recorder.max_notification_id()
     store.close()
     runner = ProjectionRunner(
         application_class=Demands,
         projection_class=PointsProjection,
-        view_class=view_class(views or settings.views_env()),
+        view_class=POINTS.view_class(settings),
         env=env,
     )
     try:
@@ -123,7 +116,7 @@ def points_runner(settings: Settings, views: dict[str, str] | None = None) -> It
             runner.wait(last, timeout=30)
     finally:
         runner.view.datastore.close()  # the runner closes its application, not its view
-    view = open_points_view(views or settings.views_env())
+    view = cast(PointsView, open_view(settings, POINTS, views))
     try:
         yield view
     finally:

@@ -13,14 +13,14 @@ from points_harness import CST, T0, Driver, feed, points_runner
 
 from engine.application import Demands
 from engine.commands import Commend
-from engine.points import POINTS_FILE_ENV, AccountKind
+from engine.points import AccountKind
 from engine.settings import Settings
 from engine.vocabulary import Priority, Rating
-from projections.points import PointsProjection, open_points_view
+from projections.points import PointsProjection
 from projections.points_postgres import PostgresPointsView
 from projections.points_sqlite import SQLitePointsView
 from projections.points_views import LedgerEntry, Period, PointsView, Scope
-from projections.runner import ProjectionSpec, reset_view, running_projections
+from projections.runner import ProjectionSpec, open_points_view, reset_view, running_projections
 
 pytestmark = pytest.mark.integration
 
@@ -48,7 +48,7 @@ def mid_year_policy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Deploy the two-version policy the way an operator would: MICRODEMAND_POINTS_FILE."""
     path = tmp_path / "points.toml"
     path.write_text(MID_YEAR, "utf-8")
-    monkeypatch.setenv(POINTS_FILE_ENV, str(path))
+    monkeypatch.setenv("MICRODEMAND_POINTS_FILE", str(path))
 
 
 @pytest.fixture
@@ -135,7 +135,7 @@ def test_a_projection_restarted_mid_stream_gives_the_same_ledger_as_one_run_stra
     assert store is not None
 
     # Stop half way, as a crash would; then a fresh runner resumes from the tracked position.
-    halfway = open_points_view(settings.views_env())
+    halfway = open_points_view(settings)
     feed(driver.app, PointsProjection(halfway), upto=store // 2)
     assert halfway.max_tracking_id(driver.app.name) == store // 2
     halfway.close()

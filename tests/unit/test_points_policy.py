@@ -12,17 +12,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engine.points import (
-    POINTS_FILE_ENV,
     AccountKind,
     BasePost,
     ClosedDemand,
     Outcome,
-    configured_points_policy,
     from_tenths,
     load_points_policy,
     to_tenths,
 )
 from engine.policyfiles import PolicyError
+from engine.settings import Settings
 from engine.vocabulary import Priority
 
 CST = timezone(timedelta(hours=8))
@@ -218,7 +217,8 @@ def test_unreadable_and_malformed_files_are_clear_errors(tmp_path: Path) -> None
 def test_a_deployment_points_the_environment_at_its_own_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(POINTS_FILE_ENV, str(write(tmp_path, MID_YEAR)))
-    assert [v.version for v in configured_points_policy().versions] == ["2026.1", "2026.2"]
-    monkeypatch.delenv(POINTS_FILE_ENV)
-    assert configured_points_policy() == DEFAULT
+    monkeypatch.setenv("MICRODEMAND_POINTS_FILE", str(write(tmp_path, MID_YEAR)))
+    configured = Settings(_env_file=None).points_policy  # type: ignore[call-arg]
+    assert [v.version for v in configured.versions] == ["2026.1", "2026.2"]
+    monkeypatch.delenv("MICRODEMAND_POINTS_FILE")
+    assert Settings(_env_file=None).points_policy == DEFAULT  # type: ignore[call-arg]
