@@ -7,7 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Tracking
-from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from eventsourcing.postgres import PostgresDatastore
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier
 
@@ -22,6 +22,7 @@ from projections.points_views import (
     Standing,
     ranked,
 )
+from projections.postgres_views import PostgresView
 
 _CREATE = (
     "CREATE TABLE IF NOT EXISTS {demands} (aggregate_id uuid PRIMARY KEY, facts jsonb NOT NULL)",
@@ -36,7 +37,7 @@ _CREATE = (
 _COLUMNS = SQL("demand_id, kind, account, tenths, reason, version, at, day, community, street, district")
 
 
-class PostgresPointsView(PostgresTrackingRecorder, PointsView):
+class PostgresPointsView(PostgresView, PointsView):
     """The ledger in PostgreSQL; tracks in `points_tracking` (named by the projection)."""
 
     def __init__(
@@ -129,14 +130,7 @@ class PostgresPointsView(PostgresTrackingRecorder, PointsView):
 
     def drop(self) -> None:
         """Drop the ledger, the facts and the tracking, so the next run replays from zero."""
-        tracking = Identifier(self.datastore.schema, self.tracking_table_name)
-        with self.datastore.transaction(commit=True) as curs:
-            for table in (self.ledger_table, self.demands, tracking):
-                curs.execute(SQL("DROP TABLE IF EXISTS {0}").format(table))
-
-    def close(self) -> None:
-        """Close the connection pool."""
-        self.datastore.close()
+        self.drop_tables(f"{PROJECTION_NAME}_ledger", f"{PROJECTION_NAME}_demands")
 
 
 def _row(e: LedgerEntry, notification_id: int) -> tuple[Any, ...]:

@@ -46,7 +46,25 @@ class PostgresDialect(index_sql.Dialect):
         return str(value) if isinstance(value, UUID) else value
 
 
-class PostgresDemandIndexView(PostgresTrackingRecorder, DemandIndexView):
+class PostgresView(PostgresTrackingRecorder):
+    """A view in PostgreSQL beside the events, tracked in a table named after its projection."""
+
+    def drop_tables(self, *tables: str) -> None:
+        """Drop the given tables and the view's tracking table, in the view's schema."""
+        with self.datastore.transaction(commit=True) as curs:
+            for table in (*tables, self.tracking_table_name):
+                curs.execute(
+                    SQL("DROP TABLE IF EXISTS {0}.{1}").format(
+                        Identifier(self.datastore.schema), Identifier(table)
+                    )
+                )
+
+    def close(self) -> None:
+        """Close the view's connection pool."""
+        self.datastore.close()
+
+
+class PostgresDemandIndexView(PostgresView, DemandIndexView):
     """The demand index in PostgreSQL, tracked in `demand_index_tracking`."""
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
@@ -70,17 +88,7 @@ class PostgresDemandIndexView(PostgresTrackingRecorder, DemandIndexView):
     def drop(self) -> None:
         """Drop the index and its tracking."""
         self.forget()
-        with self.datastore.transaction(commit=True) as curs:
-            for table in (self.table, self.tracking_table_name):
-                curs.execute(
-                    SQL("DROP TABLE IF EXISTS {0}.{1}").format(
-                        Identifier(self.datastore.schema), Identifier(table)
-                    )
-                )
-
-    def close(self) -> None:
-        """Close the view's connection pool."""
-        self.datastore.close()
+        self.drop_tables(self.table)
 
     def _select(self, sql: str, params: Mapping[str, object]) -> list[dict[str, Any]]:
         with self.datastore.transaction(commit=False) as curs:
