@@ -12,14 +12,14 @@ import typer
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from rich.progress import Progress
 
-from adapters.console import console, err_console, fail, print_json, run, settings, table, validation_message
+from adapters.console import console, err_console, fail, print_json, run, settings, table
 from adapters.demands_client import CommandRefusedError, DemandNotFoundError, DemandsClient
 from adapters.seeding import SeedPlan, seed_demands
 from adapters.temporal import connect
 from engine import commands as c
 from engine.application import Demands
 from engine.status import DemandStatus
-from engine.vocabulary import Rating
+from engine.vocabulary import Rating, field_errors
 
 M = TypeVar("M", bound=BaseModel)
 Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
@@ -51,7 +51,7 @@ def build(model: type[M], **fields: object) -> M:
     try:
         return model(**{k: v for k, v in fields.items() if v is not None})
     except ValidationError as error:
-        fail(validation_message(error), 2)
+        fail(field_errors(error), 2)
 
 
 def show_status(status: DemandStatus, as_json: bool) -> None:
@@ -104,7 +104,7 @@ def register(app: typer.Typer) -> None:
         except json.JSONDecodeError as error:
             fail(f"{source} is not JSON: {error}", 2)
         except ValidationError as error:
-            fail(f"{source}: {validation_message(error)}", 2)
+            fail(f"{source}: {field_errors(error)}", 2)
 
         async def go() -> list[str]:
             client = await _client()

@@ -26,6 +26,7 @@ from engine.application import DemandNotFoundError as StoredDemandNotFoundError
 from engine.lifecycle import Refused
 from engine.policyfiles import PolicyError
 from engine.settings import Settings
+from engine.vocabulary import field_errors
 
 T = TypeVar("T")
 console = Console(width=None if sys.stdout.isatty() else 160)  # piped: wide, not cut to 80
@@ -44,8 +45,10 @@ def settings() -> Settings:
     try:
         loaded = Settings()
         _ = loaded.time_limits, loaded.points_policy  # refuse a bad policy file at start
-    except (PolicyError, ValidationError) as error:
+    except PolicyError as error:
         fail(str(error), 2)
+    except ValidationError as error:
+        fail(f"invalid settings: {field_errors(error, env_prefix='MICRODEMAND_')}", 2)
     if loaded.store == "postgres":
         _check_postgres(loaded)
     return loaded
@@ -66,11 +69,6 @@ def _check_postgres(current: Settings) -> None:
         fail(f"cannot use {where}: {reason}", 2)
 
 
-def validation_message(error: ValidationError) -> str:
-    """A pydantic error as one line naming each bad field."""
-    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}" for e in error.errors())
-
-
 def run(coroutine: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine, turning the domain's and Temporal's refusals into one-line errors."""
     try:
@@ -80,7 +78,7 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
     except (DemandNotFoundError, StoredDemandNotFoundError) as error:
         fail(str(error.args[0] if error.args else error), 1)
     except ValidationError as error:
-        fail(validation_message(error), 2)
+        fail(field_errors(error), 2)
     except RuntimeError as error:
         if "connect" in str(error).lower():
             fail(

@@ -9,6 +9,8 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from engine.vocabulary import field_errors
+
 P = TypeVar("P", bound=BaseModel)
 
 
@@ -32,5 +34,4 @@ def load_policy(model: type[P], path: Path | None, shipped: str, what: str) -> P
     except tomllib.TOMLDecodeError as error:
         raise PolicyError(f"{where} is not valid TOML: {error}") from None
     except ValidationError as error:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors())
-        raise PolicyError(f"{where} is not a valid {what}: {problems}") from None
+        raise PolicyError(f"{where} is not a valid {what}: {field_errors(error)}") from None

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from engine.lifecycle import Step
 
@@ -15,6 +15,20 @@ class Value(BaseModel):
     """Base of every immutable value and payload: unknown fields are refused."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+def field_errors(error: ValidationError, env_prefix: str | None = None) -> str:
+    """A pydantic error as one line naming each bad field: `handle.major: Input should be ...`.
+
+    With `env_prefix`, fields are named as environment settings: `MICRODEMAND_STORE: ...`.
+    """
+
+    def name(loc: tuple[int | str, ...]) -> str:
+        if env_prefix is not None:
+            return env_prefix + "_".join(str(p) for p in loc).upper()
+        return ".".join(str(p) for p in loc) or "input"
+
+    return "; ".join(f"{name(e['loc'])}: {e['msg']}" for e in error.errors())
 
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]

@@ -72,6 +72,11 @@ def test_an_invalid_policy_file_is_refused_at_start_naming_the_field(tmp_path: P
     assert_one_line_error(result, 2, str(policy), "handle.major")
 
 
+def test_a_bad_setting_is_named_as_it_is_set(tmp_path: Path) -> None:
+    result = run("rates", tmp_path=tmp_path, MICRODEMAND_STORE="mysql")
+    assert_one_line_error(result, 2, "MICRODEMAND_STORE", "'sqlite' or 'postgres'")
+
+
 def test_a_missing_postgres_database_is_named_at_once(tmp_path: Path, postgres_schema: str) -> None:
     result = run(
         "rates",
