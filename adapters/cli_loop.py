@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -30,12 +31,23 @@ async def _client() -> DemandsClient:
     return DemandsClient(await connect(settings()), settings())
 
 
-def send(demand_id: str, update: str, payload: BaseModel, as_json: bool) -> None:
-    """Send one update and show the demand's new status (or a one-line refusal)."""
+def send(
+    demand_id: str,
+    update: str,
+    payload: BaseModel | Callable[[DemandStatus], BaseModel],
+    as_json: bool,
+) -> None:
+    """Send one update and show the demand's new status (or a one-line refusal).
+
+    `payload` may be built from the demand's current status (its holder, say), on one connection.
+    """
 
     async def go() -> DemandStatus:
+        client = await _client()
         try:
-            return await (await _client()).command(demand_id, update, payload)
+            if not isinstance(payload, BaseModel):
+                return await client.command(demand_id, update, payload(await client.status(demand_id)))
+            return await client.command(demand_id, update, payload)
         except DemandNotFoundError:  # Temporal forgot it; the store says whether it ever was
             stored = await asyncio.to_thread(stored_status, demand_id)
             step = update.replace("_", "-")
@@ -162,11 +174,14 @@ def register(app: typer.Typer) -> None:
         as_json: Json = False,
     ) -> None:
         """The claimant reports the demand done (办理/落实)."""
-        if member is None:
-            current = run(_status(demand_id))
-            member = current.claimant.member if current.claimant else "-"
-        payload = build(c.Handle, member=member, hours=hours, note=note, evidence=tuple(evidence or ()))
-        send(demand_id, "handle", payload, as_json)
+
+        def done_by(holder: str) -> c.Handle:
+            return build(c.Handle, member=holder, hours=hours, note=note, evidence=tuple(evidence or ()))
+
+        def by_the_claimant(current: DemandStatus) -> c.Handle:
+            return done_by(current.claimant.member if current.claimant else "-")
+
+        send(demand_id, "handle", done_by(member) if member else by_the_claimant, as_json)
 
     @app.command("follow-up")
     def follow_up(
