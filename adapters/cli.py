@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from adapters import cli_loop, cli_operators, cli_points, cli_reports
-from adapters.console import STORE_ERRORS, report_store_error, settings
+from adapters.console import STORE_ERRORS, report_store_error, settings, store_settings
 from engine.logs import configure_logging
 
 app = typer.Typer(
@@ -45,7 +45,7 @@ def up(
     """Start the whole system in the foreground: Temporal dev server, worker, projections."""
     from adapters.stack import run_stack
 
-    asyncio.run(run_stack(settings(), embedded_temporal=embedded_temporal))
+    asyncio.run(run_stack(store_settings(), embedded_temporal=embedded_temporal))
 
 
 @app.command()
@@ -53,7 +53,7 @@ def worker() -> None:
     """Run only a worker on the task queue (scale these out on a Temporal cluster)."""
     from adapters.stack import run_worker_only
 
-    asyncio.run(run_worker_only(settings()))
+    asyncio.run(run_worker_only(store_settings()))
 
 
 @app.command()
@@ -61,13 +61,13 @@ def projections() -> None:
     """Run only the projection runners that keep the read views up to date."""
     from adapters.stack import run_projections
 
-    asyncio.run(run_projections(settings()))
+    asyncio.run(run_projections(store_settings()))
 
 
 cli_loop.register(app)
 cli_operators.register(app)
 cli_reports.register(app)
-cli_points.register(app, settings)
+cli_points.register(app, store_settings)
 
 
 def main() -> None:

@@ -13,7 +13,7 @@ import typer
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from rich.progress import Progress
 
-from adapters.console import console, err_console, fail, print_json, run, settings, table
+from adapters.console import console, err_console, fail, print_json, run, settings, store_settings, table
 from adapters.demands_client import CommandRefusedError, DemandNotFoundError, DemandsClient
 from adapters.seeding import SeedPlan, seed_demands
 from adapters.temporal import connect
@@ -281,7 +281,7 @@ async def _status(demand_id: str) -> DemandStatus:
 
 def stored_status(demand_id: str) -> DemandStatus:
     """A demand's status rebuilt from its events (engine DemandNotFoundError if never collected)."""
-    store = Demands(env=settings().store_env(), limits=settings().time_limits)
+    store = Demands(env=store_settings().store_env(), limits=settings().time_limits)
     try:
         return store.status(demand_id)
     finally:

@@ -9,7 +9,7 @@ import typer
 from rich.progress import Progress
 
 from adapters.cli_loop import DemandId, Json, _client, build, send
-from adapters.console import console, fail, print_json, run, settings, table
+from adapters.console import console, fail, print_json, run, store_settings, table
 from engine import commands as c
 from engine.timelimits import format_duration, parse_duration
 from engine.vocabulary import Level, Priority
@@ -63,7 +63,7 @@ def register(app: typer.Typer) -> None:
         as_json: Json = False,
     ) -> None:
         """Open demands past (or near) their deadline, most overdue first."""
-        view = open_index_view(settings())
+        view = open_index_view(store_settings())
         rows = view.overdue(
             now=datetime.now(UTC),
             due_within=_duration(due_within),
@@ -132,7 +132,7 @@ def register(app: typer.Typer) -> None:
                 fail("name a demand, or use --all-overdue", 2)
             send(demand_id, "escalate", payload, as_json)
             return
-        rows = open_index_view(settings()).overdue(
+        rows = open_index_view(store_settings()).overdue(
             now=datetime.now(UTC),
             due_within=_duration(due_within),
             scope=parse_scope(scope),

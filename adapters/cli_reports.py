@@ -11,7 +11,7 @@ import typer
 
 from adapters.cli_loop import DemandId, Json
 from adapters.cli_operators import parse_scope
-from adapters.console import console, fail, percent, print_json, settings, table
+from adapters.console import console, fail, percent, print_json, settings, store_settings, table
 from engine.application import DemandNotFoundError, Demands
 from engine.commands import UPSTREAM_PAYLOADS
 from engine.eventmodel import DomainEvent
@@ -73,7 +73,7 @@ def register(app: typer.Typer) -> None:
         as_json: Json = False,
     ) -> None:
         """Every event of a demand from the event store, in order. Residents' data is masked."""
-        store = Demands(env=settings().store_env(), limits=settings().time_limits)
+        store = Demands(env=store_settings().store_env(), limits=settings().time_limits)
         try:
             records = [event_record(e, reveal) for e in store.history(demand_id)]
         except DemandNotFoundError as error:
@@ -117,7 +117,7 @@ def register(app: typer.Typer) -> None:
         """Collected, claimed, closed; claim, completion, on-time and satisfaction rates."""
         offset = timedelta(hours=settings().report_utc_offset_hours)
         try:
-            rows = open_index_view(settings()).rates(by=by, period=period, utc_offset=offset)
+            rows = open_index_view(store_settings()).rates(by=by, period=period, utc_offset=offset)
         except ValueError as error:
             fail(str(error), 2)
         if as_json:
@@ -163,7 +163,7 @@ def register(app: typer.Typer) -> None:
         as_json: Json = False,
     ) -> None:
         """The ticket index: demands by state, place, priority or holder, newest first."""
-        rows = open_index_view(settings()).list_demands(
+        rows = open_index_view(store_settings()).list_demands(
             state=state, open_only=open_only, scope=parse_scope(scope), priority=priority,
             claimant_member=member, limit=limit,
         )  # fmt: skip

@@ -49,9 +49,17 @@ def settings() -> Settings:
         fail(str(error), 2)
     except ValidationError as error:
         fail(f"invalid settings: {field_errors(error, env_prefix='MICRODEMAND_')}", 2)
-    if loaded.store == "postgres":
-        _check_postgres(loaded)
     return loaded
+
+
+@cache
+def store_settings() -> Settings:
+    """The settings, for a command that opens the event store or a view: the database is
+    checked first. Commands that only talk to Temporal don't wait on (or for) the database."""
+    current = settings()
+    if current.store == "postgres":
+        _check_postgres(current)
+    return current
 
 
 def _check_postgres(current: Settings) -> None:

@@ -86,6 +86,12 @@ def test_a_missing_postgres_database_is_named_at_once(tmp_path: Path, postgres_s
         MICRODEMAND_POSTGRES_PORT="5432",
     )
     assert_one_line_error(result, 2, "PostgreSQL md_no_such_db", "does not exist")
+    # A command that only talks to Temporal is not held up by the database.
+    claim = run(
+        "claim", "demand-wechat-1", "--member", "li", "--unit", "u", tmp_path=tmp_path,
+        MICRODEMAND_STORE="postgres", MICRODEMAND_POSTGRES_DBNAME="md_no_such_db",
+    )  # fmt: skip
+    assert_one_line_error(claim, 2, "cannot reach Temporal")
 
 
 def test_history_of_an_unknown_demand_is_a_plain_not_found(tmp_path: Path) -> None:
