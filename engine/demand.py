@@ -293,7 +293,7 @@ class MicroDemand(Aggregate):
     @event("Extended")
     def _extended(self, by: str, extra: timedelta, reason: str, clock: Clock, timestamp: datetime) -> None:
         self.clock, self.overdue = clock, False
-        self.warned = clock.warn_at is not None and clock.warn_at <= timestamp
+        self.warned = clock.warned_by(timestamp)
 
     @event("Warned")
     def _warned(self, stage: Stage, due_at: datetime, timestamp: datetime) -> None:

@@ -159,5 +159,9 @@ class Clock(Value):
     due_at: datetime
     on_due: Step = Step.MARK_OVERDUE
 
+    def warned_by(self, at: datetime) -> bool:
+        """Whether the warning point has passed at `at` (an extension keeps a past warning)."""
+        return self.warn_at is not None and self.warn_at <= at
+
 
 Hours = Annotated[float, Field(gt=0, le=1000)]

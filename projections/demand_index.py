@@ -126,9 +126,7 @@ class DemandIndexProjection(Projection[DemandIndexView]):
 
     @process_event.register(E.Extended)
     def _extended(self, e: Any, tracking: Tracking) -> None:
-        clock: Clock = e.clock
-        warned = clock.warn_at is not None and clock.warn_at <= e.timestamp
-        self._step(e, tracking, Step.EXTEND, clock, warned=warned)
+        self._step(e, tracking, Step.EXTEND, e.clock, warned=e.clock.warned_by(e.timestamp))
 
     @process_event.register(E.Warned)
     def _warned(self, e: Any, tracking: Tracking) -> None:
