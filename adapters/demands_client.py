@@ -1,7 +1,7 @@
 """Talking to demands' workflows: push (signal-with-start), command (updates), ask (query).
 
 The one place that turns Temporal's errors into the domain's: a refused command, an unknown
-demand, an unreachable server. The CLI (and any other entry point) goes through here.
+demand, an unreachable server. The CLI, the HTTP API and the seeder go through here.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ import asyncio
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from pydantic import BaseModel
 from temporalio.client import (
     Client,
     WorkflowHandle,
@@ -20,9 +19,10 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError, FailureError
 from temporalio.service import RPCError, RPCStatusCode
 
-from engine.commands import Submission
-from engine.settings import Settings
+from engine.application import DemandNotFoundError
+from engine.commands import Command, Submission
 from engine.status import DemandStatus
+from workflows.demand import MicroDemandWorkflow
 
 WORKFLOW_TYPE = "MicroDemand"
 
@@ -31,16 +31,16 @@ class CommandRefusedError(Exception):
     """The demand refused the command; the message names the demand, its state and the step."""
 
 
-class DemandNotFoundError(LookupError):
-    """No workflow exists for this demand id."""
+class LoopEndedError(CommandRefusedError):
+    """The demand's workflow has completed: no command can reach it any more."""
 
 
 class DemandsClient:
     """Pushes demands and sends commands to their `MicroDemand` workflows."""
 
-    def __init__(self, client: Client, settings: Settings) -> None:
+    def __init__(self, client: Client, task_queue: str) -> None:
         self.client = client
-        self.task_queue = settings.task_queue
+        self.task_queue = task_queue
 
     async def submit(self, submission: Submission) -> str:
         """Signal-with-start `submit`: a repeated push changes nothing. Returns the demand id."""
@@ -48,32 +48,37 @@ class DemandsClient:
             WORKFLOW_TYPE,
             id=submission.demand_id,
             task_queue=self.task_queue,
-            start_signal="submit",
+            start_signal=Submission.signal,
             start_signal_args=[submission],
         )
         return submission.demand_id
 
-    async def command(self, demand_id: str, update: str, payload: BaseModel) -> DemandStatus:
-        """Run one workflow update; CommandRefusedError carries the refusal in one line."""
-        handle = self._handle(demand_id)
+    async def command(self, demand_id: str, command: Command) -> DemandStatus:
+        """Run the workflow update that `command` names; CommandRefusedError carries a refusal in one line."""
+        if command.update is None:
+            raise TypeError(f"{type(command).__name__} is not sent by callers")
         try:
-            return await handle.execute_update(update, payload, result_type=DemandStatus)
+            update = getattr(MicroDemandWorkflow, command.update)  # the typed update it names
+            return await self._handle(demand_id).execute_update(update, command)
         except WorkflowUpdateFailedError as error:
             raise CommandRefusedError(_reason(error)) from None
         except RPCError as error:
-            await self._explain_rpc_error(demand_id, update, error)
-            raise
+            if error.status != RPCStatusCode.NOT_FOUND:
+                raise
+            status = await self.status(demand_id)  # DemandNotFoundError if there is no workflow at all
+            raise LoopEndedError(
+                f"demand {demand_id} is {status.state.value}: cannot {command.verb}, its loop has ended"
+            ) from None
 
     async def command_many(
         self,
         demand_ids: Iterable[str],
-        update: str,
-        payload: BaseModel,
+        command: Command,
         *,
         concurrency: int = 16,
         on_done: Callable[[str, str], None] | None = None,
     ) -> dict[str, str]:
-        """Send one update to many demands, each once (duplicates in `demand_ids` are dropped).
+        """Send one command to many demands, each once (duplicates in `demand_ids` are dropped).
 
         Returns each demand's outcome: "ok", or the one-line refusal. A refusal of one demand
         never stops the others; `on_done(demand_id, outcome)` reports progress.
@@ -84,7 +89,7 @@ class DemandsClient:
         async def one(demand_id: str) -> None:
             async with limit:
                 try:
-                    await self.command(demand_id, update, payload)
+                    await self.command(demand_id, command)
                     outcomes[demand_id] = "ok"
                 except (CommandRefusedError, DemandNotFoundError) as error:
                     outcomes[demand_id] = str(error)
@@ -95,27 +100,15 @@ class DemandsClient:
         return outcomes
 
     async def status(self, demand_id: str) -> DemandStatus:
-        """The `status` query of the demand's workflow."""
+        """The `status` query of the demand's workflow; DemandNotFoundError if Temporal has none."""
         try:
-            return await self._handle(demand_id).query("status", result_type=DemandStatus)
+            return await self._handle(demand_id).query(MicroDemandWorkflow.status)
         except WorkflowQueryFailedError as error:
             raise CommandRefusedError(f"demand {demand_id}: {error}") from None
         except RPCError as error:
             if error.status == RPCStatusCode.NOT_FOUND:
-                raise DemandNotFoundError(f"demand {demand_id} not found") from None
+                raise DemandNotFoundError(demand_id) from None
             raise
-
-    async def _explain_rpc_error(self, demand_id: str, update: str, error: RPCError) -> None:
-        if error.status != RPCStatusCode.NOT_FOUND:
-            return
-        try:
-            status = await self.status(demand_id)
-        except DemandNotFoundError:
-            raise DemandNotFoundError(f"demand {demand_id} not found") from None
-        step = update.replace("_", "-")
-        raise CommandRefusedError(
-            f"demand {demand_id} is {status.state.value}: cannot {step}, its loop has ended"
-        ) from None
 
     def _handle(self, demand_id: str) -> WorkflowHandle[Any, Any]:
         return self.client.get_workflow_handle(demand_id)

@@ -15,7 +15,7 @@ from types import TracebackType
 from temporalio.client import Client
 
 from adapters.binaries import temporal_cli
-from engine.settings import Settings
+from adapters.settings import Settings
 
 _PR_SET_PDEATHSIG = 1
 

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from adapters.demands_client import CommandRefusedError, DemandsClient
 from engine import commands as c
-from engine.vocabulary import Channel, Kind, Location, Priority, Rating, Resident
+from engine.values import Location, Resident
+from engine.vocabulary import Channel, Kind, Priority, Rating
 
 PLACES = [
     Location(city="Karamay", district="Karamay District", street="Yingbin", community=community, grid=grid)
@@ -78,15 +79,13 @@ async def seed_demands(
             outcome = "collected"
             try:
                 if roll < plan.closed_share + plan.claimed_share:
-                    await client.command(demand_id, "claim", c.Claim(member=member, unit=unit))
+                    await client.command(demand_id, c.Claim(member=member, unit=unit))
                     outcome = "claimed"
                 if roll < plan.closed_share:
                     hours = round(rng.uniform(0.5, 4), 1)
-                    await client.command(demand_id, "handle", c.Handle(member=member, hours=hours))
-                    await client.command(
-                        demand_id, "follow_up", c.FollowUp(worker="community", resolved=True)
-                    )
-                    status = await client.command(demand_id, "evaluate", c.Evaluate(rating=rating))
+                    await client.command(demand_id, c.Handle(member=member, hours=hours))
+                    await client.command(demand_id, c.FollowUp(worker="community", resolved=True))
+                    status = await client.command(demand_id, c.Evaluate(rating=rating))
                     outcome = status.state.value
             except CommandRefusedError:  # already taken further by an earlier seed with the same ids
                 outcome = "unchanged"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from temporalio.client import Client, TLSConfig
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from engine.settings import Settings
+from adapters.settings import Settings
 
 
 async def connect(settings: Settings) -> Client:

@@ -12,8 +12,8 @@ from eventsourcing.persistence import IntegrityError
 from engine.commands import Absorb, Command, Submission
 from engine.demand import MicroDemand, aggregate_id
 from engine.eventmodel import DomainEvent, PydanticApplication
+from engine.policies.timelimits import TimeLimits, load_time_limits
 from engine.status import DemandStatus
-from engine.timelimits import TimeLimits, load_time_limits
 
 
 class DemandNotFoundError(LookupError):
@@ -61,7 +61,7 @@ class Demands(PydanticApplication):
             demand.absorb(command, self.get(command.duplicate_id).reporters, at)
         else:
             assert demand is not None
-            demand.apply_command(command, at, self.limits)
+            demand.apply(command, at, self.limits)
         try:
             self.save(demand)
         except IntegrityError:

@@ -1,32 +1,22 @@
-"""Payloads of every command, validated at the edge; each names the lifecycle step it asks for.
+"""Payloads of every command, validated at the edge; each names its lifecycle step and its message.
 
 These are the shapes the upstream platform, operators and members send (as Temporal signal and
 update arguments, or through the CLI), and the shapes the workflow hands to the recording
-activity. Their JSON Schemas are published by `microdemand schema`.
+activity. A class says once which update (or signal) carries it: `class Claim(Command,
+update="claim")`; the tables below are built from those declarations. Their JSON Schemas are
+published by `microdemand schema`.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import Field, field_validator
 
 from engine.lifecycle import Step
-from engine.vocabulary import (
-    AwareDatetime,
-    Channel,
-    Hours,
-    Kind,
-    Location,
-    Name,
-    Priority,
-    Rating,
-    Resident,
-    Slug,
-    Text,
-    Value,
-)
+from engine.values import AwareDatetime, Hours, Location, Name, Resident, Slug, Text, Value
+from engine.vocabulary import Channel, Kind, Priority, Rating
 
 Reason = Annotated[str, Field(min_length=1, max_length=1000)]
 Note = Annotated[str, Field(max_length=2000)]
@@ -37,7 +27,32 @@ def demand_id_for(source: str, external_id: str) -> str:
     return f"demand-{source}-{external_id}"
 
 
-class Submission(Value):
+_COMMANDS: list[type[Command]] = []
+
+
+class Command(Value):
+    """Base of every command: the step it asks for, and the workflow message that carries it.
+
+    `update` (or `signal`) names the workflow update (or signal) a caller sends it with; commands
+    with neither are the workflow's own (timers, the absorb that follows a merge).
+    """
+
+    step: Step
+    update: ClassVar[str | None] = None
+    signal: ClassVar[str | None] = None
+
+    def __init_subclass__(cls, update: str | None = None, signal: str | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.update, cls.signal = update, signal
+        _COMMANDS.append(cls)
+
+    @property
+    def verb(self) -> str:
+        """The step as people say it: `follow-up`, `claim`."""
+        return self.step.value.replace("_", "-")
+
+
+class Submission(Command, signal="submit"):
     """A demand pushed by the upstream platform (signal `submit`) or typed in by a grid worker."""
 
     step: Literal[Step.COLLECT] = Step.COLLECT
@@ -62,7 +77,7 @@ class Submission(Value):
         return demand_id_for(self.source, self.external_id)
 
 
-class Dispatch(Value):
+class Dispatch(Command, update="dispatch"):
     """The community offers a demand to a post, a group or a member (派单)."""
 
     step: Literal[Step.DISPATCH] = Step.DISPATCH
@@ -71,7 +86,7 @@ class Dispatch(Value):
     note: Note = ""
 
 
-class Claim(Value):
+class Claim(Command, update="claim"):
     """A member (with co-claimants for a group) and their unit take a demand (认领)."""
 
     step: Literal[Step.CLAIM] = Step.CLAIM
@@ -80,7 +95,7 @@ class Claim(Value):
     co_claimants: tuple[Name, ...] = ()
 
 
-class Release(Value):
+class Release(Command, update="release"):
     """The claimant gives a claimed demand back."""
 
     step: Literal[Step.RELEASE] = Step.RELEASE
@@ -88,7 +103,7 @@ class Release(Value):
     reason: Reason
 
 
-class Handle(Value):
+class Handle(Command, update="handle"):
     """The claimant reports the demand done: hours spent, a note, evidence."""
 
     step: Literal[Step.HANDLE] = Step.HANDLE
@@ -98,7 +113,7 @@ class Handle(Value):
     evidence: tuple[Annotated[str, Field(max_length=500)], ...] = ()
 
 
-class FollowUp(Value):
+class FollowUp(Command, update="follow_up"):
     """The community checks with the resident whether it is really resolved (跟踪回访)."""
 
     step: Literal[Step.FOLLOW_UP] = Step.FOLLOW_UP
@@ -107,7 +122,7 @@ class FollowUp(Value):
     note: Note = ""
 
 
-class Evaluate(Value):
+class Evaluate(Command, update="evaluate"):
     """The resident's rating; an unsatisfied one reopens the demand."""
 
     step: Literal[Step.EVALUATE] = Step.EVALUATE
@@ -116,7 +131,7 @@ class Evaluate(Value):
     by: Name = "resident"
 
 
-class Withdraw(Value):
+class Withdraw(Command, update="withdraw"):
     """The resident (or an operator for them) withdraws the demand."""
 
     step: Literal[Step.WITHDRAW] = Step.WITHDRAW
@@ -124,7 +139,7 @@ class Withdraw(Value):
     reason: Reason
 
 
-class Escalate(Value):
+class Escalate(Command, update="escalate"):
     """An operator moves a demand one level up the ladder by hand."""
 
     step: Literal[Step.ESCALATE] = Step.ESCALATE
@@ -132,7 +147,7 @@ class Escalate(Value):
     reason: Reason
 
 
-class Transfer(Value):
+class Transfer(Command, update="transfer"):
     """An operator hands a difficult demand to another unit or department (转办)."""
 
     step: Literal[Step.TRANSFER] = Step.TRANSFER
@@ -141,7 +156,7 @@ class Transfer(Value):
     reason: Reason
 
 
-class Reassign(Value):
+class Reassign(Command, update="reassign"):
     """An operator gives a claimed demand to another member."""
 
     step: Literal[Step.REASSIGN] = Step.REASSIGN
@@ -151,7 +166,7 @@ class Reassign(Value):
     reason: Reason
 
 
-class Extend(Value):
+class Extend(Command, update="extend"):
     """An operator moves the current deadline later, with a reason."""
 
     step: Literal[Step.EXTEND] = Step.EXTEND
@@ -167,7 +182,7 @@ class Extend(Value):
         return value
 
 
-class Merge(Value):
+class Merge(Command, update="merge"):
     """An operator closes a duplicate into its original; both histories stay."""
 
     step: Literal[Step.MERGE] = Step.MERGE
@@ -176,7 +191,7 @@ class Merge(Value):
     reason: Reason = "duplicate"
 
 
-class Absorb(Value):
+class Absorb(Command):
     """The original of a merge takes in the duplicate's reporter, so both get the feedback.
 
     Carries only the duplicate's id: the store looks the reporter up, so personal data never
@@ -188,7 +203,7 @@ class Absorb(Value):
     duplicate_id: Name
 
 
-class Commend(Value):
+class Commend(Command, update="commend"):
     """Praise for good work (反馈表扬), which earns points."""
 
     step: Literal[Step.COMMEND] = Step.COMMEND
@@ -196,61 +211,35 @@ class Commend(Value):
     note: Note = ""
 
 
-class Warn(Value):
+class Warn(Command):
     """The workflow's timer: the running time limit is nearly used up."""
 
     step: Literal[Step.WARN] = Step.WARN
 
 
-class MarkOverdue(Value):
+class MarkOverdue(Command):
     """The workflow's timer: the deadline passed; escalate one level unless at the top."""
 
     step: Literal[Step.MARK_OVERDUE] = Step.MARK_OVERDUE
 
 
-class CloseUnrated(Value):
+class CloseUnrated(Command):
     """The workflow's timer: the evaluation window passed without a rating."""
 
     step: Literal[Step.CLOSE] = Step.CLOSE
 
 
-Command = Annotated[
-    Submission
-    | Dispatch
-    | Claim
-    | Release
-    | Handle
-    | FollowUp
-    | Evaluate
-    | Withdraw
-    | Escalate
-    | Transfer
-    | Reassign
-    | Extend
-    | Merge
-    | Absorb
-    | Commend
-    | Warn
-    | MarkOverdue
-    | CloseUnrated,
-    Field(discriminator="step"),
-]
-"""Any command the workflow may ask the store to record."""
+if TYPE_CHECKING:
+    AnyCommand = Command
+else:
+    AnyCommand = Annotated[Union[tuple(_COMMANDS)], Field(discriminator="step")]  # noqa: UP007
+"""Any command the workflow may ask the store to record, told apart by its step."""
 
-UPSTREAM_PAYLOADS: dict[str, type[Value]] = {
-    "submit": Submission,
-    "dispatch": Dispatch,
-    "claim": Claim,
-    "release": Release,
-    "handle": Handle,
-    "follow_up": FollowUp,
-    "evaluate": Evaluate,
-    "withdraw": Withdraw,
-    "escalate": Escalate,
-    "transfer": Transfer,
-    "reassign": Reassign,
-    "extend": Extend,
-    "merge": Merge,
-    "commend": Commend,
-}
-"""Signal and update names of the `MicroDemand` workflow, with their payload types."""
+UPDATES: dict[str, type[Command]] = {cls.update: cls for cls in _COMMANDS if cls.update}
+"""The `MicroDemand` workflow's updates, with their payload types."""
+
+SIGNALS: dict[str, type[Command]] = {cls.signal: cls for cls in _COMMANDS if cls.signal}
+"""The `MicroDemand` workflow's signals from outside, with their payload types."""
+
+UPSTREAM_PAYLOADS: dict[str, type[Command]] = {**SIGNALS, **UPDATES}
+"""Every message a caller may send the workflow, with its payload type (published as JSON Schemas)."""

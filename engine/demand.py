@@ -16,20 +16,10 @@ from engine import commands as c
 from engine import lifecycle, rules
 from engine.eventmodel import Aggregate
 from engine.lifecycle import State, Step
+from engine.policies.timelimits import TimeLimits
 from engine.status import DemandStatus
-from engine.timelimits import TimeLimits
-from engine.vocabulary import (
-    Channel,
-    Claimant,
-    Clock,
-    Kind,
-    Level,
-    Location,
-    Priority,
-    Rating,
-    Resident,
-    Stage,
-)
+from engine.values import Claimant, Clock, Location, Resident
+from engine.vocabulary import Channel, Kind, Level, Outcome, Priority, Rating, Stage
 
 
 def aggregate_id(demand_id: str) -> UUID:
@@ -69,69 +59,98 @@ class MicroDemand(Aggregate):
             timestamp=at,
         )
 
-    def apply_command(self, cmd: c.Command, at: datetime, limits: TimeLimits) -> None:
-        """Check `cmd` against the rules and record it; raises lifecycle.Refused when refused."""
+    def apply(self, cmd: c.Command, at: datetime, limits: TimeLimits) -> None:
+        """Check `cmd` against the rules, then record it with its verb's method (lifecycle.Refused if not)."""
         rules.check(self.status(), cmd)
-        match cmd:
-            case c.Dispatch():
-                self._dispatched(by=cmd.by, to=cmd.to, note=cmd.note, timestamp=at)
-            case c.Claim():
-                claimant = Claimant(member=cmd.member, unit=cmd.unit, co_claimants=cmd.co_claimants)
-                handle_clock = limits.clock(Stage.HANDLE, self.priority, self.handling_from)
-                self._claimed(claimant=claimant, clock=handle_clock, timestamp=at)
-            case c.Release():
-                clock = limits.clock(Stage.CLAIM, self.priority, at)
-                self._released(member=cmd.member, reason=cmd.reason, clock=clock, timestamp=at)
-            case c.Handle():
-                clock = limits.clock(Stage.FOLLOW_UP, self.priority, at)
-                self._handled(
-                    member=cmd.member, hours=cmd.hours, note=cmd.note, evidence=cmd.evidence,
-                    clock=clock, timestamp=at,
-                )  # fmt: skip
-            case c.FollowUp():
-                clock = limits.clock(Stage.EVALUATE, self.priority, at)
-                self._followed_up(
-                    worker=cmd.worker, resolved=cmd.resolved, note=cmd.note, clock=clock, timestamp=at
-                )
-                if not cmd.resolved:
-                    self._reopen("follow-up found it unresolved", at, limits)
-            case c.Evaluate():
-                self._evaluated(rating=cmd.rating, comment=cmd.comment, by=cmd.by, timestamp=at)
-                if cmd.rating.is_positive:
-                    self._closed(outcome=cmd.rating.value, on_time=not self.ever_overdue, timestamp=at)
-                else:
-                    self._reopen("the resident is unsatisfied", at, limits)
-            case c.CloseUnrated():
-                self._closed(outcome="not_rated", on_time=not self.ever_overdue, timestamp=at)
-            case c.Withdraw():
-                self._withdrawn(by=cmd.by, reason=cmd.reason, timestamp=at)
-            case c.Merge():
-                self._merged(by=cmd.by, into=cmd.into, reason=cmd.reason, timestamp=at)
-            case c.Absorb() | c.Submission():  # pragma: no cover - see absorb() and collect()
-                raise AssertionError(f"{cmd.step} goes through its own method")
-            case c.Escalate():
-                self._escalate(cmd.by, cmd.reason, at, limits, automatic=False)
-            case c.Transfer():
-                self._transferred(
-                    by=cmd.by, from_unit=self.responsible_unit, to_unit=cmd.to_unit,
-                    reason=cmd.reason, timestamp=at,
-                )  # fmt: skip
-            case c.Reassign():
-                claimant = Claimant(member=cmd.member, unit=cmd.unit)
-                self._reassigned(by=cmd.by, claimant=claimant, reason=cmd.reason, timestamp=at)
-            case c.Extend():
-                clock = limits.extended(self._running_clock(), cmd.extra)
-                self._extended(by=cmd.by, extra=cmd.extra, reason=cmd.reason, clock=clock, timestamp=at)
-            case c.Warn():
-                clock = self._running_clock()
-                self._warned(stage=clock.stage, due_at=clock.due_at, timestamp=at)
-            case c.MarkOverdue():
-                clock = self._running_clock()
-                self._overdue(stage=clock.stage, due_at=clock.due_at, level=self.level, timestamp=at)
-                if self.level.above is not None:
-                    self._escalate("system", f"{clock.stage.value} deadline passed", at, limits, True)
-            case c.Commend():
-                self._commended(by=cmd.by, note=cmd.note, timestamp=at)
+        getattr(self, cmd.step.value)(cmd, at, limits)
+
+    # One method per verb, named by its step; each is called by `apply` once the rules allow it.
+
+    def dispatch(self, cmd: c.Dispatch, at: datetime, limits: TimeLimits) -> None:
+        """The community offers the demand to a post, a group or a member (派单)."""
+        self._dispatched(by=cmd.by, to=cmd.to, note=cmd.note, timestamp=at)
+
+    def claim(self, cmd: c.Claim, at: datetime, limits: TimeLimits) -> None:
+        """A member and their unit take it; the handling clock runs from collection ("2310")."""
+        claimant = Claimant(member=cmd.member, unit=cmd.unit, co_claimants=cmd.co_claimants)
+        handle_clock = limits.clock(Stage.HANDLE, self.priority, self.handling_from)
+        self._claimed(claimant=claimant, clock=handle_clock, timestamp=at)
+
+    def release(self, cmd: c.Release, at: datetime, limits: TimeLimits) -> None:
+        """The holder gives it back; the claim clock starts again."""
+        clock = limits.clock(Stage.CLAIM, self.priority, at)
+        self._released(member=cmd.member, reason=cmd.reason, clock=clock, timestamp=at)
+
+    def handle(self, cmd: c.Handle, at: datetime, limits: TimeLimits) -> None:
+        """The holder reports it done; the follow-up clock starts."""
+        clock = limits.clock(Stage.FOLLOW_UP, self.priority, at)
+        self._handled(
+            member=cmd.member, hours=cmd.hours, note=cmd.note, evidence=cmd.evidence, clock=clock,
+            timestamp=at,
+        )  # fmt: skip
+
+    def follow_up(self, cmd: c.FollowUp, at: datetime, limits: TimeLimits) -> None:
+        """The community records whether it is resolved; unresolved reopens it."""
+        clock = limits.clock(Stage.EVALUATE, self.priority, at)
+        self._followed_up(worker=cmd.worker, resolved=cmd.resolved, note=cmd.note, clock=clock, timestamp=at)
+        if not cmd.resolved:
+            self._reopen("follow-up found it unresolved", at, limits)
+
+    def evaluate(self, cmd: c.Evaluate, at: datetime, limits: TimeLimits) -> None:
+        """The resident's rating: a positive one closes it, an unsatisfied one reopens it."""
+        self._evaluated(rating=cmd.rating, comment=cmd.comment, by=cmd.by, timestamp=at)
+        if cmd.rating.is_positive:
+            self._closed(outcome=cmd.rating.outcome, on_time=not self.ever_overdue, timestamp=at)
+        else:
+            self._reopen("the resident is unsatisfied", at, limits)
+
+    def close(self, cmd: c.CloseUnrated, at: datetime, limits: TimeLimits) -> None:
+        """The evaluation window passed without a rating: close it as not rated."""
+        self._closed(outcome=Outcome.NOT_RATED, on_time=not self.ever_overdue, timestamp=at)
+
+    def withdraw(self, cmd: c.Withdraw, at: datetime, limits: TimeLimits) -> None:
+        """The resident withdraws it."""
+        self._withdrawn(by=cmd.by, reason=cmd.reason, timestamp=at)
+
+    def merge(self, cmd: c.Merge, at: datetime, limits: TimeLimits) -> None:
+        """It closes as a duplicate of another demand."""
+        self._merged(by=cmd.by, into=cmd.into, reason=cmd.reason, timestamp=at)
+
+    def escalate(self, cmd: c.Escalate, at: datetime, limits: TimeLimits) -> None:
+        """An operator moves it one level up the ladder."""
+        self._escalate(cmd.by, cmd.reason, at, limits, automatic=False)
+
+    def transfer(self, cmd: c.Transfer, at: datetime, limits: TimeLimits) -> None:
+        """An operator hands it to another unit (转办)."""
+        self._transferred(
+            by=cmd.by, from_unit=self.responsible_unit, to_unit=cmd.to_unit, reason=cmd.reason, timestamp=at
+        )
+
+    def reassign(self, cmd: c.Reassign, at: datetime, limits: TimeLimits) -> None:
+        """An operator gives the claim to another member."""
+        claimant = Claimant(member=cmd.member, unit=cmd.unit)
+        self._reassigned(by=cmd.by, claimant=claimant, reason=cmd.reason, timestamp=at)
+
+    def extend(self, cmd: c.Extend, at: datetime, limits: TimeLimits) -> None:
+        """An operator moves the running deadline later."""
+        clock = limits.extended(self._running_clock(), cmd.extra)
+        self._extended(by=cmd.by, extra=cmd.extra, reason=cmd.reason, clock=clock, timestamp=at)
+
+    def warn(self, cmd: c.Warn, at: datetime, limits: TimeLimits) -> None:
+        """The timer: the running limit is nearly used up."""
+        clock = self._running_clock()
+        self._warned(stage=clock.stage, due_at=clock.due_at, timestamp=at)
+
+    def mark_overdue(self, cmd: c.MarkOverdue, at: datetime, limits: TimeLimits) -> None:
+        """The timer: the deadline passed; escalate one level unless at the top."""
+        clock = self._running_clock()
+        self._overdue(stage=clock.stage, due_at=clock.due_at, level=self.level, timestamp=at)
+        if self.level.above is not None:
+            self._escalate("system", f"{clock.stage.value} deadline passed", at, limits, True)
+
+    def commend(self, cmd: c.Commend, at: datetime, limits: TimeLimits) -> None:
+        """Praise for good work, which earns the claimants points."""
+        self._commended(by=cmd.by, note=cmd.note, timestamp=at)
 
     def absorb(self, cmd: c.Absorb, reporters: list[Resident], at: datetime) -> None:
         """Take in a merged duplicate's reporters, so they get the same feedback."""
@@ -202,7 +221,7 @@ class MicroDemand(Aggregate):
         self.warned = self.overdue = self.ever_overdue = False
         self.escalations = self.reopen_count = 0
         self.rating: Rating | None = None
-        self.outcome: str | None = None
+        self.outcome: Outcome | None = None
         self.merged_into: str | None = None
         self.duplicates: list[str] = []
         self.collected_at = timestamp
@@ -245,7 +264,7 @@ class MicroDemand(Aggregate):
         self._move(Step.EVALUATE)
 
     @event("Closed")
-    def _closed(self, outcome: str, on_time: bool, timestamp: datetime) -> None:
+    def _closed(self, outcome: Outcome, on_time: bool, timestamp: datetime) -> None:
         self.outcome = outcome
         self.closed_at = timestamp
         self._move(Step.CLOSE)
@@ -259,13 +278,13 @@ class MicroDemand(Aggregate):
 
     @event("Withdrawn")
     def _withdrawn(self, by: str, reason: str, timestamp: datetime) -> None:
-        self.outcome = "withdrawn"
+        self.outcome = Outcome.WITHDRAWN
         self._move(Step.WITHDRAW)
 
     @event("Merged")
     def _merged(self, by: str, into: str, reason: str, timestamp: datetime) -> None:
         self.merged_into = into
-        self.outcome = "merged"
+        self.outcome = Outcome.MERGED
         self._move(Step.MERGE)
 
     @event("DuplicateAbsorbed")
@@ -306,3 +325,32 @@ class MicroDemand(Aggregate):
     @event("Commended")
     def _commended(self, by: str, note: str, timestamp: datetime) -> None:
         pass
+
+
+EVENT_STEPS: dict[str, Step] = {
+    "Collected": Step.COLLECT,
+    "Dispatched": Step.DISPATCH,
+    "Claimed": Step.CLAIM,
+    "Released": Step.RELEASE,
+    "Handled": Step.HANDLE,
+    "FollowedUp": Step.FOLLOW_UP,
+    "Evaluated": Step.EVALUATE,
+    "Closed": Step.CLOSE,
+    "Reopened": Step.REOPEN,
+    "Withdrawn": Step.WITHDRAW,
+    "Merged": Step.MERGE,
+    "DuplicateAbsorbed": Step.ABSORB,
+    "Escalated": Step.ESCALATE,
+    "Transferred": Step.TRANSFER,
+    "Reassigned": Step.REASSIGN,
+    "Extended": Step.EXTEND,
+    "Warned": Step.WARN,
+    "Overdue": Step.MARK_OVERDUE,
+    "Commended": Step.COMMEND,
+}
+"""The step each of the aggregate's events records: read models move a demand by the same table."""
+
+
+def step_of(domain_event: object) -> Step:
+    """The lifecycle step a MicroDemand event records; KeyError for an event of no step."""
+    return EVENT_STEPS[type(domain_event).__name__]

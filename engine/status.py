@@ -5,17 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from engine.lifecycle import State, Step
-from engine.vocabulary import (
-    Channel,
-    Claimant,
-    Clock,
-    Kind,
-    Level,
-    Location,
-    Priority,
-    Rating,
-    Value,
-)
+from engine.values import Claimant, Clock, Location, Value
+from engine.vocabulary import Channel, Kind, Level, Outcome, Priority, Rating
 
 
 class Alarm(Value):
@@ -47,7 +38,7 @@ class DemandStatus(Value):
     escalations: int = 0
     reopened: int = 0
     rating: Rating | None = None
-    outcome: str | None = None
+    outcome: Outcome | None = None
     merged_into: str | None = None
     duplicates: tuple[str, ...] = ()
     collected_at: datetime | None = None

@@ -20,9 +20,8 @@ from eventsourcing.domain import event
 from eventsourcing.persistence import IntegrityError
 
 from engine.eventmodel import Aggregate, PydanticApplication
-from engine.points import from_tenths, to_tenths
-from engine.settings import Settings
-from engine.vocabulary import Value
+from engine.policies.points import from_tenths, to_tenths
+from engine.values import Value
 
 
 class InsufficientPointsError(ValueError):
@@ -169,18 +168,3 @@ class TimeBank(PydanticApplication):
         except AggregateNotFoundError:
             return None
         return account
-
-
-def timebank_env(settings: Settings) -> dict[str, str]:
-    """Where the time bank is stored: its own SQLite file beside the events, or the same PostgreSQL.
-
-    SQLite keeps every application in one `stored_events` table per file, so the time bank gets a
-    file of its own: its events must not appear in the demands' notification log. On PostgreSQL
-    each application has its own table (`timebank_events`) in the store's schema.
-    """
-    env = settings.store_env()
-    if settings.store == "sqlite":
-        env["SQLITE_DBNAME"] = str(
-            (settings.sqlite_path or settings.var_dir / "events.db").with_name("timebank.db")
-        )
-    return env

@@ -1,180 +1,286 @@
-"""Run every projection for a Settings: events from the store, views in the views database.
+"""Projection runners: follow the event store in pages, each page's view changes and position in one
+transaction; watched, restarted with backoff, and the only writer of their view.
 
-Add a projection with one line in PROJECTIONS. Each runs in eventsourcing's ProjectionRunner,
-which records every view change with its tracking position, so a stopped runner resumes where
-its view stopped and a fresh (or dropped) view replays from position zero.
+eventsourcing's own ProjectionRunner writes one transaction per event and stops for good on the
+first error; this one polls `select_notifications` (SQLite has no subscription, and polling an
+indexed id is cheap on PostgreSQL too), processes a page at a time, and restarts after a failure
+from the last committed position, stepping one event at a time through the page that failed so
+the view stops exactly before an event it cannot take. See docs/decisions/0003.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from time import monotonic
-from typing import Any, Protocol, cast
-
-from eventsourcing.persistence import InfrastructureFactory, TrackingRecorder
-from eventsourcing.postgres import PostgresTrackingRecorder
-from eventsourcing.projection import Projection, ProjectionRunner
-from eventsourcing.sqlite import SQLiteTrackingRecorder
-from eventsourcing.utils import Environment
+from typing import Any, Generic, TypeVar
 
 from engine.application import Demands
-from engine.settings import Settings
-from projections.demand_index import DemandIndexProjection
-from projections.points import PointsProjection
-from projections.points_postgres import PostgresPointsView
-from projections.points_sqlite import SQLitePointsView
-from projections.points_views import PointsView
-from projections.postgres_views import PostgresDemandIndexView
-from projections.sqlite_views import SQLiteDemandIndexView
-from projections.views import DemandIndexView
+from engine.logs import get_logger
+from projections.database import Database, WriterBusyError
+from projections.projection import Projection
+from projections.view import View
+
+V = TypeVar("V", bound=View)
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
-class ProjectionSpec:
-    """A projection and the class of its view on each database."""
+class ProjectionSpec(Generic[V]):
+    """A view class and how to build its projection (policies and all) around a view of it."""
 
-    projection: type[Projection[Any]]
-    sqlite_view: type[SQLiteTrackingRecorder]
-    postgres_view: type[PostgresTrackingRecorder]
+    view: type[V]
+    projection: Callable[[V], Projection[V]]
 
     @property
     def name(self) -> str:
-        """The projection's name: the prefix of its view settings and its tracking table."""
-        return self.projection.name
-
-    def view_class(self, settings: Settings) -> type[TrackingRecorder]:
-        """The view class for the configured database."""
-        return self.postgres_view if settings.store == "postgres" else self.sqlite_view
+        """The view's name."""
+        return self.view.name
 
 
-INDEX = ProjectionSpec(DemandIndexProjection, SQLiteDemandIndexView, PostgresDemandIndexView)
-POINTS = ProjectionSpec(PointsProjection, SQLitePointsView, PostgresPointsView)
-PROJECTIONS: tuple[ProjectionSpec, ...] = (INDEX, POINTS)
-"""Every projection the system runs. Each must track every notification it is given (a
-default handler that only tracks), and keep its SQLite tracking in a table of its own."""
+class ProjectionRunner:
+    """Keeps one view up to date from the store in a thread of its own, until stopped."""
 
+    def __init__(
+        self,
+        spec: ProjectionSpec[Any],
+        store: Demands,
+        open_database: Callable[[], Database],
+        *,
+        suffix: str = "",
+        page_size: int = 500,
+        poll_interval: float = 0.05,
+        max_backoff: float = 30.0,
+        follow: bool = True,
+    ) -> None:
+        self.spec = spec
+        self.name = spec.name
+        self.store = store
+        self.open_database = open_database
+        self.suffix = suffix
+        self.page_size = page_size
+        self.poll_interval = poll_interval
+        self.max_backoff = max_backoff
+        self.follow = follow
+        self.position = 0
+        self.events = 0
+        self.failures = 0
+        self.error: BaseException | None = None
+        self.fatal = False
+        self._failed_at: int | None = None
+        self._pending = 0
+        self._stopping = threading.Event()
+        self.ready = threading.Event()
+        """Set once the runner holds its view's writer lock and knows its position (or failed for good)."""
+        self._progress = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name=f"projection-{self.name}", daemon=True)
 
-class ResettableView(Protocol):
-    """A view that can drop its tables and tracking."""
+    # ---- control -----------------------------------------------------------------------------
 
-    def drop(self) -> None:
-        """Drop tables and tracking."""
+    def start(self) -> ProjectionRunner:
+        """Start following in the background."""
+        self._thread.start()
+        return self
 
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop after the current page and wait for the thread."""
+        self._stopping.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
 
-def runner_env(settings: Settings, name: str, views: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The app reads the plain store settings; the view reads its own, prefixed with its name.
+    @property
+    def alive(self) -> bool:
+        """Whether the thread runs (it keeps running through failures, retrying)."""
+        return self._thread.is_alive()
 
-    ProjectionRunner builds the application from `env` and the view from the same `env` named
-    after the projection, where `<NAME>_KEY` wins over `KEY`: that keeps the SQLite event file
-    and views file apart, and names the PostgreSQL tracking table after the projection.
-    `views` puts the view in another database than the settings' own (a second, fresh view).
-    """
-    env = dict(settings.store_env())
-    env.update({f"{name.upper()}_{key}": value for key, value in (views or settings.views_env()).items()})
-    return env
+    def wait(self, position: int, timeout: float = 30.0, *, raise_errors: bool = True) -> None:
+        """Block until the view has processed `position`; raise the runner's error as soon as it fails."""
+        deadline = monotonic() + timeout
+        failures = self.failures
+        with self._progress:
+            while self.position < position:
+                if raise_errors and self.error is not None and (self.failures > failures or self.fatal):
+                    raise self.error
+                if not self._thread.is_alive() and not self._stopping.is_set() and self.error is not None:
+                    raise self.error
+                left = deadline - monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"projection {self.name} is at {self.position}, not yet at {position}")
+                self._progress.wait(min(left, 0.1))
 
+    # ---- the thread ----------------------------------------------------------------------------
 
-def open_view(
-    settings: Settings, spec: ProjectionSpec, views: Mapping[str, str] | None = None
-) -> TrackingRecorder:
-    """A projection's view for reading (its tables are created if they do not exist yet)."""
-    env = Environment(spec.name, runner_env(settings, spec.name, views))
-    return InfrastructureFactory[Any].construct(env=env).tracking_recorder(spec.view_class(settings))
+    def _run(self) -> None:
+        delay = 1.0
+        while not self._stopping.is_set():
+            try:
+                self._follow()
+                return
+            except WriterBusyError as error:
+                self._failed(error, fatal=True)
+                log.error(
+                    "projection refused: its view has another writer", projection=self.name, error=str(error)
+                )
+                return
+            except Exception as error:
+                self._failed(error)
+                log.error(
+                    "projection failed; restarting from its last position",
+                    projection=self.name, position=self.position, error=f"{type(error).__name__}: {error}",
+                    retry_in=delay,
+                )  # fmt: skip
+                if self._stopping.wait(delay):
+                    return
+                delay = min(delay * 2, self.max_backoff)
 
+    def _failed(self, error: BaseException, fatal: bool = False) -> None:
+        with self._progress:
+            self.error, self.fatal = error, fatal
+            self.failures += 1
+            self._progress.notify_all()
+        if fatal:
+            self.ready.set()
 
-def open_index_view(settings: Settings) -> DemandIndexView:
-    """The demand index for read-only queries: rates, the overdue board, the ticket index."""
-    return cast(DemandIndexView, open_view(settings, INDEX))
+    def _follow(self) -> None:
+        self._pending = 0
+        with ExitStack() as stack:
+            db = self.open_database()
+            stack.callback(db.close)
+            lock = db.writer_lock(self.name + self.suffix)
+            stack.callback(lock.release)
+            view = self.spec.view(db, self.suffix)
+            projection = self.spec.projection(view)
+            with self._progress:
+                self.position = view.position()
+                self._progress.notify_all()
+            self.ready.set()
+            topics = frozenset(projection.topics)
+            checked = monotonic()
+            while not self._stopping.is_set():
+                if monotonic() - checked > 5:
+                    if not lock.alive():
+                        raise RuntimeError(f"lost the writer lock of view {self.name}")
+                    checked = monotonic()
+                page = self.store.recorder.select_notifications(
+                    start=self.position, limit=self.page_size, inclusive_of_start=False
+                )
+                if not page:
+                    if not self.follow:
+                        return
+                    self._stopping.wait(self.poll_interval)
+                    continue
+                careful = self._failed_at is not None and page[0].id <= self._failed_at
+                try:
+                    self._process(page, projection, view, topics, careful)
+                except Exception:
+                    if careful:
+                        raise
+                    # Step through the failed page one event at a time: everything before the
+                    # event that fails is committed, and the view stops exactly before it.
+                    self._process(page, projection, view, topics, careful=True)
+                if self._failed_at is not None and self.position >= self._failed_at:
+                    self._failed_at = None
+                    with self._progress:
+                        self.error = None
+                    log.info("projection recovered", projection=self.name, position=self.position)
 
+    def _process(
+        self,
+        page: Sequence[Any],
+        projection: Projection[Any],
+        view: View,
+        topics: frozenset[str],
+        careful: bool,
+    ) -> None:
+        for notification in page:
+            if notification.id <= self.position:
+                continue
+            self._pending += 1
+            if topics and notification.topic not in topics:
+                continue
+            try:
+                projection.process_event(self.store.mapper.to_domain_event(notification), notification.id)
+            except BaseException:
+                self._failed_at = notification.id
+                self._pending = 0
+                view.discard()
+                raise
+            if careful:
+                self._commit(view, notification.id)
+        self._commit(view, page[-1].id)
 
-def open_points_view(settings: Settings) -> PointsView:
-    """The points ledger for reading: balances, recent entries, rankings."""
-    return cast(PointsView, open_view(settings, POINTS))
-
-
-def reset_view(settings: Settings, spec: ProjectionSpec) -> None:
-    """Drop a projection's view and tracking, so its next run replays the store from zero."""
-    view = open_view(settings, spec)
-    try:
-        cast(ResettableView, view).drop()
-    finally:
-        _close(view)
+    def _commit(self, view: View, position: int) -> None:
+        if position <= self.position:
+            return
+        try:
+            view.commit(position)
+        except BaseException:
+            self._failed_at = self._failed_at or position
+            raise
+        with self._progress:
+            self.position = position
+            self.events += self._pending
+            self._pending = 0
+            self._progress.notify_all()
 
 
 class RunningProjections:
-    """The started runners, their views, and a way to wait until they have caught up."""
+    """The started runners, and a way to wait until they have caught up with the store."""
 
-    def __init__(self, runners: Mapping[str, ProjectionRunner[Demands, Any]]) -> None:
-        self.runners = dict(runners)
-
-    def view(self, name: str) -> TrackingRecorder:
-        """The live view of the projection with this name."""
-        return self.runners[name].view
-
-    @property
-    def index(self) -> DemandIndexView:
-        """The live demand index."""
-        return cast(DemandIndexView, self.view(DemandIndexProjection.name))
+    def __init__(self, runners: Sequence[ProjectionRunner], store: Demands) -> None:
+        self.runners = {runner.name: runner for runner in runners}
+        self.store = store
 
     def check(self) -> None:
-        """Raise the error that stopped a projection thread, if any did."""
+        """Raise the error of a runner that is failing now, if any is."""
         for runner in self.runners.values():
-            runner.run_forever(timeout=0)  # returns at once; re-raises a thread's error
+            if runner.error is not None:
+                raise runner.error
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        """Wait until every runner holds its writer lock; raise the error of one that cannot run."""
+        deadline = monotonic() + timeout
+        for runner in self.runners.values():
+            runner.ready.wait(max(0.0, deadline - monotonic()))
+        self.raise_fatal()
+
+    def raise_fatal(self) -> None:
+        """Raise the error of a runner that stopped for good (another process writes its view)."""
+        for runner in self.runners.values():
+            if runner.fatal and runner.error is not None:
+                raise runner.error
+
+    def lag(self) -> dict[str, int]:
+        """How many notifications each view is behind the store."""
+        last = self.store.recorder.max_notification_id() or 0
+        return {name: max(0, last - runner.position) for name, runner in self.runners.items()}
 
     def wait_until_caught_up(self, timeout: float = 30.0) -> None:
         """Block until every view has processed the store up to its current last notification.
 
-        Raises a projection thread's error as soon as it happens, TimeoutError after `timeout`.
+        Raises a runner's error as soon as it happens, TimeoutError after `timeout`.
         """
+        target = self.store.recorder.max_notification_id() or 0
         deadline = monotonic() + timeout
-        for name, runner in self.runners.items():
-            target = runner.app.recorder.max_notification_id()
-            while not self._caught_up(runner, target):
-                self.check()
-                if monotonic() > deadline:
-                    tracked = runner.view.max_tracking_id(runner.app_name)
-                    raise TimeoutError(f"projection {name} is at {tracked}, the store at {target}")
-                runner.is_interrupted.wait(0.02)  # an error wakes us at once
-            self.check()
-
-    @staticmethod
-    def _caught_up(runner: ProjectionRunner[Demands, Any], target: int | None) -> bool:
-        tracked = runner.view.max_tracking_id(runner.app_name) or 0
-        if target is None or tracked >= target:
-            return True
-        topics = runner.projection.topics
-        if not topics:
-            return False
-        # A projection that subscribes to some topics never tracks the others: it has caught
-        # up when none of its topics remains between its position and the target.
-        pending = runner.app.recorder.select_notifications(
-            start=tracked, limit=1, stop=target, topics=topics, inclusive_of_start=False
-        )
-        return not pending
+        for runner in self.runners.values():
+            runner.wait(target, timeout=max(0.0, deadline - monotonic()))
 
 
 @contextmanager
 def running_projections(
-    settings: Settings, specs: tuple[ProjectionSpec, ...] = PROJECTIONS
+    specs: Sequence[ProjectionSpec[Any]],
+    store: Demands,
+    open_database: Callable[[], Database],
+    **options: Any,
 ) -> Iterator[RunningProjections]:
-    """Run the projections while the block runs; on exit stop them and raise any thread's error."""
-    with ExitStack() as stack:
-        runners: dict[str, ProjectionRunner[Demands, Any]] = {}
-        for spec in specs:
-            runner: ProjectionRunner[Demands, Any] = ProjectionRunner(
-                application_class=Demands,
-                projection_class=spec.projection,
-                view_class=spec.view_class(settings),
-                env=runner_env(settings, spec.name),
-            )
-            stack.callback(_close, runner.view)  # after the runner has stopped
-            runners[spec.name] = stack.enter_context(runner)
-        yield RunningProjections(runners)
-
-
-def _close(view: TrackingRecorder) -> None:
-    datastore = getattr(view, "datastore", None)
-    if datastore is not None:
-        datastore.close()
+    """Run a runner per spec while the block runs; stop them all on the way out."""
+    runners = [ProjectionRunner(spec, store, open_database, **options) for spec in specs]
+    try:
+        for runner in runners:
+            runner.start()
+        yield RunningProjections(runners, store)
+    finally:
+        for runner in runners:
+            runner.stop()

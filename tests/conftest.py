@@ -13,7 +13,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.binaries import temporal_cli, temporal_test_server
-from engine.settings import Settings
+from adapters.settings import Settings
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 PG_HOST, PG_PORT, PG_DB = "127.0.0.1", 5432, "test"
@@ -85,6 +85,19 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
         postgres_dbname=PG_DB,
         postgres_schema=schema,
     )
+
+
+@pytest.fixture
+def postgres_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Settings for a fresh PostgreSQL schema only (never skipped in CI)."""
+    base = request.getfixturevalue("postgres_schema")
+    schema = f"{base}_{uuid.uuid4().hex[:6]}"
+    with psycopg.connect(host=PG_HOST, port=PG_PORT, dbname=PG_DB, user="postgres") as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    return Settings(  # type: ignore[call-arg]
+        _env_file=None, var_dir=tmp_path, store="postgres", postgres_host=PG_HOST,
+        postgres_port=PG_PORT, postgres_dbname=PG_DB, postgres_schema=schema,
+    )  # fmt: skip
 
 
 @pytest.fixture

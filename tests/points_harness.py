@@ -5,19 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
-from typing import Any, cast
+from typing import Any
 
-from eventsourcing.persistence import Tracking
-from eventsourcing.projection import ProjectionRunner
-
+from adapters.bootstrap import System
+from adapters.settings import Settings
 from engine.application import Demands
 from engine.commands import Claim, CloseUnrated, Commend, Evaluate, FollowUp, Handle, Submission
-from engine.settings import Settings
 from engine.status import DemandStatus
-from engine.vocabulary import Channel, Kind, Location, Priority, Rating, Resident
-from projections.points import PointsProjection
-from projections.points_views import PointsView
-from projections.runner import POINTS, open_view, runner_env
+from engine.values import Location, Resident
+from engine.vocabulary import Channel, Kind, Priority, Rating
+from projections.points.projection import PointsProjection
+from projections.points.view import PointsView
 
 CST = timezone(timedelta(hours=8))
 T0 = datetime(2026, 10, 5, 9, 0, tzinfo=CST)
@@ -99,24 +97,16 @@ class Driver:
 
 
 @contextmanager
-def points_runner(settings: Settings, views: dict[str, str] | None = None) -> Iterator[PointsView]:
-    """Run the points projection with eventsourcing's ProjectionRunner until caught up, then stop."""
-    env = runner_env(settings, POINTS.name, views)
-    store = Demands(env=settings.store_env())
-    last = store.recorder.max_notification_id()
-    store.close()
-    runner = ProjectionRunner(
-        application_class=Demands,
-        projection_class=PointsProjection,
-        view_class=POINTS.view_class(settings),
-        env=env,
-    )
-    try:
-        with runner:
-            runner.wait(last, timeout=30)
-    finally:
-        runner.view.datastore.close()  # the runner closes its application, not its view
-    view = cast(PointsView, open_view(settings, POINTS, views))
+def points_runner(settings: Settings, suffix: str = "") -> Iterator[PointsView]:
+    """Run the points projection until it has caught up with the store, stop it, yield its view.
+
+    `suffix` builds the view in tables of its own (`points_ledger<suffix>` ...), as a rebuild does.
+    """
+    system = System(settings)
+    spec = next(s for s in system.projection_specs() if s.name == PointsView.name)
+    with system.projections(specs=(spec,), suffix=suffix) as running:
+        running.wait_until_caught_up(timeout=30)
+    view = PointsView(system.views_database(), suffix)
     try:
         yield view
     finally:
@@ -126,6 +116,5 @@ def points_runner(settings: Settings, views: dict[str, str] | None = None) -> It
 def feed(app: Demands, projection: PointsProjection, upto: int) -> None:
     """Process the store's first `upto` notifications by hand, as a runner would, then stop."""
     for notification in app.recorder.select_notifications(start=1, limit=upto):
-        projection.process_event(
-            app.mapper.to_domain_event(notification), Tracking(app.name, notification.id)
-        )
+        projection.process_event(app.mapper.to_domain_event(notification), notification.id)
+    projection.view.commit(upto)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import signal
 
+from adapters.bootstrap import System
+from adapters.settings import Settings
 from adapters.temporal import connect
 from adapters.worker import run_worker
 from engine.logs import configure_logging
-from engine.settings import Settings
 
 
 async def main() -> None:
@@ -19,7 +20,7 @@ async def main() -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    await run_worker(settings, await connect(settings), stop)
+    await run_worker(System(settings), await connect(settings), stop)
 
 
 if __name__ == "__main__":

@@ -13,11 +13,11 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from engine.application import DemandNotFoundError, Demands, VersionGapError
-from engine.commands import Command
+from engine.commands import AnyCommand
 from engine.lifecycle import Refused
 from engine.logs import get_logger
 from engine.status import DemandStatus
-from engine.vocabulary import AwareDatetime, Value
+from engine.values import AwareDatetime, Value
 
 REFUSED = "Refused"
 """Error type of a command the demand cannot take; never retried."""
@@ -32,7 +32,7 @@ class RecordRequest(Value):
     demand_id: str
     expected_version: int = Field(ge=0)
     at: AwareDatetime
-    command: Command
+    command: AnyCommand
 
 
 class Recorder:

@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from engine.application import Demands
+from adapters.bootstrap import System
+from adapters.settings import Settings
 from engine.commands import Submission
-from engine.settings import Settings
-from engine.vocabulary import Channel, Kind, Location, Priority, Resident
+from engine.values import Location, Resident
+from engine.vocabulary import Channel, Kind, Priority
 
 pytestmark = pytest.mark.e2e
 CLI = str(Path(sys.executable).parent / "microdemand")
@@ -61,7 +62,7 @@ def test_a_malformed_demand_file_names_the_bad_fields(tmp_path: Path) -> None:
 def test_a_bad_duration_and_a_bad_scope_are_refused_before_anything_is_sent(tmp_path: Path) -> None:
     result = run("extend", "demand-wechat-1", "--by", "soon", "--reason", "r", tmp_path=tmp_path)
     assert_one_line_error(result, 2, "not a duration")
-    assert_one_line_error(run("overdue", "--scope", "planet:earth", tmp_path=tmp_path), 2, "bad scope")
+    assert_one_line_error(run("overdue", "--scope", "planet:earth", tmp_path=tmp_path), 2, "not a scope")
 
 
 def test_an_invalid_policy_file_is_refused_at_start_naming_the_field(tmp_path: Path) -> None:
@@ -104,7 +105,7 @@ async def test_status_of_a_demand_whose_workflow_has_expired_comes_from_the_even
     tmp_path: Path, time_skipping_env: WorkflowEnvironment
 ) -> None:
     var = tmp_path / "var"
-    store = Demands(env=Settings(_env_file=None, var_dir=var).store_env())  # type: ignore[call-arg]
+    store = System(Settings(_env_file=None, var_dir=var)).open_store()  # type: ignore[call-arg]
     submission = Submission(
         source="hotline", external_id="2019-7", kind=Kind.APPEAL, title="Unpaid wages",
         channel=Channel.HOTLINE_12345, priority=Priority.IMPORTANT,

@@ -9,9 +9,10 @@ import typer
 from points_harness import Driver, points_runner
 from typer.testing import CliRunner
 
-from adapters.cli_points import register
-from engine.application import Demands
-from engine.settings import Settings
+from adapters.bootstrap import System
+from adapters.cli import app as commands
+from adapters.cli import runtime
+from adapters.settings import Settings
 
 pytestmark = pytest.mark.integration
 
@@ -27,7 +28,7 @@ def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> typer.Typer:
     }  # fmt: skip
     for name, value in variables.items():
         monkeypatch.setenv(f"MICRODEMAND_{name}", value)
-    app = Demands(env=settings.store_env())
+    app = System(settings).open_store()
     driver = Driver(app)
     driver.close("1", member="wang", unit="Branch A")  # 6.0
     driver.close("2", member="li", unit="Branch B", hours=4)  # 8.0
@@ -35,8 +36,8 @@ def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> typer.Typer:
     app.close()
     with points_runner(settings):
         pass  # the ledger is caught up; the CLI reads it as `microdemand projections` leaves it
-    commands = typer.Typer()
-    register(commands, lambda: Settings(_env_file=None))  # type: ignore[call-arg]
+    runtime.system.cache_clear()  # a fresh System from these variables, as a new process builds
+    runtime.store_system.cache_clear()
     return commands
 
 

@@ -25,39 +25,35 @@ from workflow_harness import open_stack, submission  # noqa: E402
 
 from adapters.binaries import temporal_test_server  # noqa: E402
 from adapters.demands_client import DemandsClient  # noqa: E402
+from adapters.settings import Settings  # noqa: E402
 from engine import commands as c  # noqa: E402
-from engine.settings import Settings  # noqa: E402
 
 
 async def scenarios(env: WorkflowEnvironment, settings: Settings) -> list[str]:
     """Drive the demands whose histories are kept; returns their workflow ids."""
     async with open_stack(env.client, settings) as stack:
-        client = DemandsClient(env.client, stack.settings)
+        client = DemandsClient(env.client, stack.settings.task_queue)
         loop = await stack.start(submission("replay-loop"))
-        for name, payload in [
-            ("claim", c.Claim(member="wang", unit="Party branch 1", co_claimants=("li",))),
-            ("handle", c.Handle(member="wang", hours=2, note="fixed")),
-            ("follow_up", c.FollowUp(worker="zhao", resolved=True)),
-            ("evaluate", c.Evaluate(rating="unsatisfied", comment="it broke again")),
-            ("handle", c.Handle(member="li", hours=1)),
-            ("follow_up", c.FollowUp(worker="zhao", resolved=True)),
-            ("commend", c.Commend(by="resident", note="thank you")),
-            ("evaluate", c.Evaluate(rating="satisfied")),
+        for command in [
+            c.Claim(member="wang", unit="Party branch 1", co_claimants=("li",)),
+            c.Handle(member="wang", hours=2, note="fixed"),
+            c.FollowUp(worker="zhao", resolved=True),
+            c.Evaluate(rating="unsatisfied", comment="it broke again"),
+            c.Handle(member="li", hours=1),
+            c.FollowUp(worker="zhao", resolved=True),
+            c.Commend(by="resident", note="thank you"),
+            c.Evaluate(rating="satisfied"),
         ]:
-            await client.command(loop.id, name, payload)
+            await client.command(loop.id, command)
         ladder = await stack.start(submission("replay-ladder"))
-        await client.command(
-            ladder.id, "transfer", c.Transfer(by="op", to_unit="Water bureau", reason="pipes")
-        )
+        await client.command(ladder.id, c.Transfer(by="op", to_unit="Water bureau", reason="pipes"))
         await env.sleep(timedelta(hours=20))
-        await client.command(
-            ladder.id, "extend", c.Extend(by="op", extra=timedelta(hours=6), reason="holiday")
-        )
+        await client.command(ladder.id, c.Extend(by="op", extra=timedelta(hours=6), reason="holiday"))
         await env.sleep(timedelta(days=4))  # warned, overdue, escalated up the ladder to the city
         original = await stack.start(submission("replay-original"))
         duplicate = await stack.start(submission("replay-duplicate"))
-        await client.command(duplicate.id, "merge", c.Merge(by="op", into=original.id))
-        await client.command(original.id, "withdraw", c.Withdraw(reason="solved by a neighbour"))
+        await client.command(duplicate.id, c.Merge(by="op", into=original.id))
+        await client.command(original.id, c.Withdraw(reason="solved by a neighbour"))
         await env.sleep(timedelta(seconds=1))
         ids = [loop.id, ladder.id, original.id, duplicate.id]
         await save(env.client, ids)

@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
+from adapters.bootstrap import System
+from adapters.settings import Settings
 from engine.application import Demands
 from engine.commands import (
     Claim,
@@ -18,11 +20,10 @@ from engine.commands import (
     Submission,
     Withdraw,
 )
-from engine.settings import Settings
 from engine.status import DemandStatus
-from engine.vocabulary import Channel, Kind, Location, Priority, Rating, Resident
-from projections.runner import running_projections
-from projections.views import DemandIndexView
+from engine.values import Location, Resident
+from engine.vocabulary import Channel, Kind, Priority, Rating
+from projections.index.view import DemandIndexView
 
 T0 = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)  # a Monday, 09:00 in Karamay
 HOUR = timedelta(hours=1)
@@ -116,19 +117,18 @@ class Story:
 @contextmanager
 def story_on(settings: Settings) -> Iterator[Story]:
     """A Story on a fresh Demands application for `settings`, closed afterwards."""
-    app = Demands(env=settings.store_env())
-    try:
+    with System(settings).store() as app:
         yield Story(app)
-    finally:
-        app.close()
 
 
 @contextmanager
 def projected_index(settings: Settings, timeout: float = 60.0) -> Iterator[DemandIndexView]:
-    """Run the projections until they have caught up with the store; yield the live demand index."""
-    with running_projections(settings) as running:
+    """Run the projections until they have caught up with the store; yield the demand index."""
+    system = System(settings)
+    with system.projections() as running:
         running.wait_until_caught_up(timeout)
-        yield running.index
+    with system.index_view() as index:
+        yield index
 
 
 def mixed_history(story: Story, names: range, start: datetime) -> list[str]:

@@ -7,13 +7,14 @@ from datetime import timedelta
 import pytest
 from demand_stories import HOUR, T0, projected_index, story_on, submission
 
+from adapters.bootstrap import System
+from adapters.settings import Settings
 from engine import commands as c
 from engine.lifecycle import State
-from engine.settings import Settings
+from engine.scope import Scope
 from engine.status import DemandStatus
 from engine.vocabulary import Level, Priority, Rating, Stage
-from projections.index_models import DemandRecord
-from projections.runner import running_projections
+from projections.index.models import DemandRecord
 
 pytestmark = pytest.mark.integration
 
@@ -58,7 +59,8 @@ def test_a_row_follows_the_closed_loop_from_collection_to_close(settings: Settin
 
 
 def test_every_step_moves_the_row_exactly_as_it_moves_the_aggregate(settings: Settings) -> None:
-    with story_on(settings) as story, running_projections(settings) as running:
+    system = System(settings)
+    with story_on(settings) as story, system.projections() as running, system.index_view() as index:
         demand = story.collect(submission("2"), T0)
         due = story.app.status(demand).clock
         assert due is not None
@@ -84,8 +86,8 @@ def test_every_step_moves_the_row_exactly_as_it_moves_the_aggregate(settings: Se
         for command, after in steps:
             status = story.do(demand, command, T0 + after)
             running.wait_until_caught_up(timeout=30)
-            assert_row_agrees_with_aggregate(running.index.demand(demand), status)
-        row = running.index.demand(demand)
+            assert_row_agrees_with_aggregate(index.demand(demand), status)
+        row = index.demand(demand)
     assert row is not None
     assert (row.state, row.level, row.escalations) == (State.CLOSED, Level.DISTRICT, 2)
     assert row.claimed_at == T0 + HOUR  # the first claim, not the last
@@ -138,8 +140,8 @@ def test_the_ticket_index_filters_by_place_state_and_priority_newest_first(setti
         story.claim(ids[1], T0 + 3 * HOUR, unit="Party branch 9")
         with projected_index(settings) as index:
             newest_first = [r.demand_id for r in index.list_demands()]
-            in_xinhua = [r.demand_id for r in index.list_demands(scope=("community", "Xinhua"))]
-            in_grid = [r.demand_id for r in index.list_demands(scope=("grid", "X2"))]
+            in_xinhua = [r.demand_id for r in index.list_demands(scope=Scope.parse("community:Xinhua"))]
+            in_grid = [r.demand_id for r in index.list_demands(scope=Scope.parse("grid:X2"))]
             major = [r.demand_id for r in index.list_demands(priority=Priority.MAJOR)]
             claimed = [r.demand_id for r in index.list_demands(state=State.CLAIMED)]
             by_unit = [r.demand_id for r in index.list_demands(claimant_unit="Party branch 9")]

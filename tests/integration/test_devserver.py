@@ -11,11 +11,11 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from workflow_harness import LIFECYCLE, event_names, open_stack, queue_settings, submission, submit
 
+from adapters.bootstrap import System
+from adapters.settings import Settings
 from adapters.worker import run_worker
-from engine.application import Demands
 from engine.commands import Claim, Evaluate, FollowUp, Handle, Withdraw
 from engine.lifecycle import State
-from engine.settings import Settings
 from workflows.demand import MicroDemandWorkflow
 
 pytestmark = [pytest.mark.integration, pytest.mark.devserver]
@@ -51,14 +51,14 @@ async def test_run_worker_serves_until_stopped_then_closes_without_leaking_perso
     caplog.set_level(logging.DEBUG)
     settings = queue_settings(sqlite_settings)
     stop = asyncio.Event()
-    worker = asyncio.create_task(run_worker(settings, dev_server_env.client, stop))
+    worker = asyncio.create_task(run_worker(System(settings), dev_server_env.client, stop))
     sub = submission()
     handle = await submit(dev_server_env.client, sub, settings.task_queue)
     await handle.execute_update(MicroDemandWorkflow.withdraw, Withdraw(reason="a neighbour helped"))
     assert (await handle.result()).state is State.WITHDRAWN
     stop.set()
     await asyncio.wait_for(worker, timeout=30)
-    app = Demands(env=settings.store_env())
+    app = System(settings).open_store()
     try:
         assert event_names(app, sub.demand_id) == ["Collected", "Withdrawn"]
     finally:

@@ -26,10 +26,11 @@ from workflow_harness import (
     submit,
 )
 
+from adapters.bootstrap import System
+from adapters.settings import Settings
 from engine.application import Demands
 from engine.commands import Claim, Evaluate, FollowUp, Handle, Submission
 from engine.lifecycle import State
-from engine.settings import Settings
 from engine.status import DemandStatus
 from workflows.activities import Recorder, RecordRequest
 from workflows.demand import MicroDemandWorkflow
@@ -67,7 +68,7 @@ async def test_activity_that_writes_then_fails_leaves_exactly_one_copy_of_each_e
 ) -> None:
     settings = queue_settings(settings)
     client = time_skipping_env.client
-    writer = Demands(env=settings.store_env(), limits=settings.time_limits)
+    writer = System(settings).open_store()
     attempts: list[str] = []
     try:
         flaky = answer_lost_on_first_attempt(writer, attempts)
@@ -136,7 +137,7 @@ async def test_worker_killed_mid_loop_loses_and_repeats_no_event(
 ) -> None:
     settings, start_worker = worker_processes
     client = dev_server_env.client
-    app = Demands(env=settings.store_env(), limits=settings.time_limits)
+    app = System(settings).open_store()
     subs = [submission() for _ in range(8)]
     try:
         first = start_worker()

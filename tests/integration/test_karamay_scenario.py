@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from demand_stories import COMMUNITIES, Story, submission
 
+from adapters.bootstrap import System
+from adapters.settings import Settings
 from engine.application import Demands
-from engine.settings import Settings
 from engine.vocabulary import Rating
-from projections.demand_index import DemandIndexProjection
-from projections.runner import PROJECTIONS, running_projections
+from projections.index.view import DemandIndexView
 
 pytestmark = pytest.mark.integration
 
@@ -44,11 +44,8 @@ def test_karamay_year_reads_a_100_percent_claim_rate_and_98_3_percent_completion
     karamay_settings: Settings,
 ) -> None:
     # One writer: the aggregate cache saves re-reading each demand's history before each step.
-    env = {
-        **karamay_settings.store_env(),
-        "AGGREGATE_CACHE_MAXSIZE": "1000",
-        "AGGREGATE_CACHE_FASTFORWARD": "n",
-    }
+    system = System(karamay_settings)
+    env = {**system.store_env(), "AGGREGATE_CACHE_MAXSIZE": "1000", "AGGREGATE_CACHE_FASTFORWARD": "n"}
     app = Demands(env=env)
     story = Story(app)
     communities = list(COMMUNITIES)
@@ -63,13 +60,13 @@ def test_karamay_year_reads_a_100_percent_claim_rate_and_98_3_percent_completion
                 story.claim(demand, at + timedelta(minutes=30))  # claimed, still being handled
         # The projection catches up after the writing, as after a rebuild: one thread at a time
         # keeps Python's GIL from making the writer and the projection wait on each other.
-        index_only = tuple(spec for spec in PROJECTIONS if spec.projection is DemandIndexProjection)
-        with running_projections(karamay_settings, specs=index_only) as running:
+        index_only = tuple(spec for spec in system.projection_specs() if spec.view is DemandIndexView)
+        with system.projections(specs=index_only) as running:
             running.wait_until_caught_up(timeout=120)
-            index = running.index
+        with system.index_view() as index:
             end_of_year = YEAR_START + timedelta(days=365)
             [overall] = index.rates(now=end_of_year)
-            by_month = index.rates(period="month", utc_offset=KARAMAY, now=end_of_year)
+            by_month = index.rates(per="month", utc_offset=KARAMAY, now=end_of_year)
             by_community = index.rates(by="community", now=end_of_year)
     finally:
         app.close()

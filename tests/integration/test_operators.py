@@ -9,11 +9,11 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 from workflow_harness import eventually, open_stack, stored_events, submission
 
+from adapters.bootstrap import System
 from adapters.demands_client import CommandRefusedError, DemandsClient
+from adapters.settings import Settings
 from engine.commands import Escalate, Extend, Merge, Transfer, Withdraw
-from engine.settings import Settings
 from engine.vocabulary import Level
-from projections.runner import running_projections
 from workflows.demand import MicroDemandWorkflow
 
 pytestmark = pytest.mark.integration
@@ -31,15 +31,16 @@ async def test_bulk_escalation_of_a_hundred_demands_near_their_deadline_escalate
     async with open_stack(env.client, sqlite_settings) as stack:
         handles = await asyncio.gather(*(stack.start(submission(f"bulk-{i}")) for i in range(100)))
         await env.sleep(timedelta(hours=20))  # warned; due within the next 4 hours
-        client = DemandsClient(env.client, stack.settings)
-        with running_projections(stack.settings) as views:
+        client = DemandsClient(env.client, stack.settings.task_queue)
+        system = System(stack.settings)
+        with system.projections() as views, system.index_view() as index:
             await asyncio.to_thread(views.wait_until_caught_up)
             now = await env.get_current_time()
-            board = views.index.overdue(now=now, due_within=timedelta(hours=6))
+            board = index.overdue(now=now, due_within=timedelta(hours=6))
             assert {row.demand_id for row in board} >= {h.id for h in handles}
             ids = [row.demand_id for row in board] + [handles[0].id]  # a repeated id is sent once
             outcomes = await client.command_many(
-                ids, "escalate", Escalate(by="op-zhang", reason="street supervision meeting")
+                ids, Escalate(by="op-zhang", reason="street supervision meeting")
             )
         assert set(outcomes.values()) == {"ok"}
         for handle in handles:
@@ -53,22 +54,19 @@ async def test_overdue_board_agrees_with_the_workflows_own_state_after_a_run(
     env: WorkflowEnvironment, sqlite_settings: Settings
 ) -> None:
     async with open_stack(env.client, sqlite_settings) as stack:
-        client = DemandsClient(env.client, stack.settings)
+        client = DemandsClient(env.client, stack.settings.task_queue)
         handles = [await stack.start(submission(f"board-{i}")) for i in range(6)]
-        await client.command(handles[0].id, "escalate", Escalate(by="op", reason="urgent"))
-        await client.command(
-            handles[1].id, "extend", Extend(by="op", extra=timedelta(days=2), reason="holiday")
-        )
-        await client.command(
-            handles[2].id, "transfer", Transfer(by="op", to_unit="Water bureau", reason="pipes")
-        )
+        await client.command(handles[0].id, Escalate(by="op", reason="urgent"))
+        await client.command(handles[1].id, Extend(by="op", extra=timedelta(days=2), reason="holiday"))
+        await client.command(handles[2].id, Transfer(by="op", to_unit="Water bureau", reason="pipes"))
         await env.sleep(timedelta(days=1, hours=3))  # the others pass their claim deadline
-        with running_projections(stack.settings) as views:
+        system = System(stack.settings)
+        with system.projections() as views, system.index_view() as index:
             await asyncio.to_thread(views.wait_until_caught_up)
             now = await env.get_current_time()
             for handle in handles:
                 status = await handle.query(MicroDemandWorkflow.status)
-                row = views.index.demand(handle.id)
+                row = index.demand(handle.id)
                 assert row is not None
                 assert (row.state, row.level, row.escalations, row.responsible_unit) == (
                     status.state,
@@ -78,7 +76,7 @@ async def test_overdue_board_agrees_with_the_workflows_own_state_after_a_run(
                 )
                 assert status.clock is not None
                 assert row.due_at == status.clock.due_at
-            board = {r.demand_id: r for r in views.index.overdue(now=now, due_within=timedelta(days=3))}
+            board = {r.demand_id: r for r in index.overdue(now=now, due_within=timedelta(days=3))}
             assert set(board) == {h.id for h in handles}
             for line in board.values():
                 assert line.overdue_by == now - line.due_at
@@ -88,18 +86,18 @@ async def test_merge_into_a_demand_that_does_not_exist_or_is_closed_is_refused_a
     env: WorkflowEnvironment, sqlite_settings: Settings
 ) -> None:
     async with open_stack(env.client, sqlite_settings) as stack:
-        client = DemandsClient(env.client, stack.settings)
+        client = DemandsClient(env.client, stack.settings.task_queue)
         duplicate = await stack.start(submission("dup-1"))
         with pytest.raises(CommandRefusedError, match=r"cannot merge, demand-wechat-typo: no such demand"):
-            await client.command(duplicate.id, "merge", Merge(by="op", into="demand-wechat-typo"))
+            await client.command(duplicate.id, Merge(by="op", into="demand-wechat-typo"))
         closed = await stack.start(submission("orig-closed"))
-        await client.command(closed.id, "withdraw", Withdraw(reason="solved by a neighbour"))
+        await client.command(closed.id, Withdraw(reason="solved by a neighbour"))
         with pytest.raises(CommandRefusedError, match=r"demand-wechat-orig-closed: it is withdrawn"):
-            await client.command(duplicate.id, "merge", Merge(by="op", into=closed.id))
+            await client.command(duplicate.id, Merge(by="op", into=closed.id))
         assert await stored_events(stack.app, duplicate.id) == ["Collected"]
 
         original = await stack.start(submission("orig-open"))
-        merged = await client.command(duplicate.id, "merge", Merge(by="op", into=original.id))
+        merged = await client.command(duplicate.id, Merge(by="op", into=original.id))
         assert merged.state.value == "merged"
 
         async def absorbed() -> bool:

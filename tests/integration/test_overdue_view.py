@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 from demand_stories import HOUR, T0, Story, projected_index, story_on, submission
 
+from adapters.settings import Settings
 from engine.lifecycle import State
-from engine.settings import Settings
+from engine.scope import Scope
 from engine.vocabulary import Level, Priority, Stage
 
 pytestmark = pytest.mark.integration
@@ -74,12 +75,12 @@ def test_the_board_filters_by_place_priority_and_level(settings: Settings) -> No
     with story_on(settings) as story:
         ids = board(story)
         with projected_index(settings) as index:
-            kunlun = index.overdue(now=NOW, scope=("community", "Kunlun"))
-            street = index.overdue(now=NOW, scope=("street", "Yingbin"))
+            kunlun = index.overdue(now=NOW, scope=Scope.parse("community:Kunlun"))
+            street = index.overdue(now=NOW, scope=Scope.parse("street:Yingbin"))
             major = index.overdue(now=NOW, priority=Priority.MAJOR)
-            general_xinhua = index.overdue(now=NOW, scope=("grid", "X1"), priority="general")
+            general_xinhua = index.overdue(now=NOW, scope=Scope.parse("grid:X1"), priority="general")
             at_street = index.overdue(now=NOW, due_within=timedelta(days=1), level=Level.STREET)
-            elsewhere = index.overdue(now=NOW, scope=("district", "Baijiantan District"))
+            elsewhere = index.overdue(now=NOW, scope=Scope.parse("district:Baijiantan District"))
     assert [r.demand_id for r in kunlun] == [ids["kunlun_late"]]
     assert len(street) == 3
     assert [r.demand_id for r in major] == [ids["major_late"]]

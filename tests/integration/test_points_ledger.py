@@ -5,22 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import cast
 
-import psycopg
 import pytest
 from points_harness import CST, T0, Driver, feed, points_runner
 
-from engine.application import Demands
+from adapters.bootstrap import System
+from adapters.settings import Settings
 from engine.commands import Commend
-from engine.points import AccountKind
-from engine.settings import Settings
-from engine.vocabulary import Priority, Rating
-from projections.points import PointsProjection
-from projections.points_postgres import PostgresPointsView
-from projections.points_sqlite import SQLitePointsView
-from projections.points_views import LedgerEntry, Period, PointsView, Scope
-from projections.runner import ProjectionSpec, open_points_view, reset_view, running_projections
+from engine.periods import Period
+from engine.scope import Scope
+from engine.vocabulary import AccountKind, Priority, Rating
+from projections.points.models import LedgerEntry
+from projections.points.projection import PointsProjection
+from projections.points.view import PointsView
 
 pytestmark = pytest.mark.integration
 
@@ -44,19 +41,18 @@ MID_YEAR = SHIPPED.replace('method = "equal"', 'method = "lead_share"') + (
 
 
 @pytest.fixture
-def mid_year_policy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Deploy the two-version policy the way an operator would: MICRODEMAND_POINTS_FILE."""
+def mid_year(settings: Settings, tmp_path: Path) -> Settings:
+    """Deploy the two-version policy the way an operator would: a policy file in the settings."""
     path = tmp_path / "points.toml"
     path.write_text(MID_YEAR, "utf-8")
-    monkeypatch.setenv("MICRODEMAND_POINTS_FILE", str(path))
+    return settings.model_copy(update={"points_file": path})
 
 
 @pytest.fixture
 def driver(settings: Settings) -> Iterator[Driver]:
     """Demands recorded through the real aggregate and store."""
-    app = Demands(env=settings.store_env())
-    yield Driver(app)
-    app.close()
+    with System(settings).store() as app:
+        yield Driver(app)
 
 
 def shares(entries: list[LedgerEntry], kind: AccountKind = AccountKind.MEMBER) -> dict[str, int]:
@@ -68,10 +64,9 @@ def shares(entries: list[LedgerEntry], kind: AccountKind = AccountKind.MEMBER) -
     return totals
 
 
-@pytest.mark.usefixtures("mid_year_policy")
-def test_group_claim_points_are_split_as_the_policy_says(settings: Settings, driver: Driver) -> None:
+def test_group_claim_points_are_split_as_the_policy_says(mid_year: Settings, driver: Driver) -> None:
     driver.close("1", co_claimants=("li", "zhou"), hours=3, priority=Priority.IMPORTANT)
-    with points_runner(settings) as view:
+    with points_runner(mid_year) as view:
         ledger = view.ledger()
     # October, so version 2026.2: (environment 2 + 3h x 2) x important 1.5 + satisfied 2 = 14.0;
     # the lead takes 40% = 5.6, the co-claimants share the rest: 4.2 each
@@ -80,11 +75,10 @@ def test_group_claim_points_are_split_as_the_policy_says(settings: Settings, dri
     assert {e.reason for e in ledger} == {"closed"}
 
 
-@pytest.mark.usefixtures("mid_year_policy")
-def test_a_mid_year_policy_change_applies_by_the_closing_day(settings: Settings, driver: Driver) -> None:
+def test_a_mid_year_policy_change_applies_by_the_closing_day(mid_year: Settings, driver: Driver) -> None:
     june = driver.close("june", co_claimants=("li",), closed_at=datetime(2026, 6, 30, 22, tzinfo=CST))
     july = driver.close("july", co_claimants=("li",), closed_at=datetime(2026, 7, 1, 8, tzinfo=CST))
-    with points_runner(settings) as view:
+    with points_runner(mid_year) as view:
         ledger = view.ledger()
     by_demand = {d: [e for e in ledger if e.demand_id == d] for d in (june, july)}
     assert {e.version for e in by_demand[june]} == {"2026.1"}
@@ -124,7 +118,7 @@ def test_a_commendation_after_closing_adds_points_and_a_reopen_reverses_them_too
 
 
 def test_a_projection_restarted_mid_stream_gives_the_same_ledger_as_one_run_straight_through(
-    settings: Settings, driver: Driver, other_views: dict[str, str]
+    mid_year: Settings, driver: Driver
 ) -> None:
     first = driver.close("1", co_claimants=("li",), commendations=1)
     driver.close("2", member="li", unit="Party branch 2", priority=Priority.MAJOR)
@@ -135,14 +129,14 @@ def test_a_projection_restarted_mid_stream_gives_the_same_ledger_as_one_run_stra
     assert store is not None
 
     # Stop half way, as a crash would; then a fresh runner resumes from the tracked position.
-    halfway = open_points_view(settings)
-    feed(driver.app, PointsProjection(halfway), upto=store // 2)
-    assert halfway.max_tracking_id(driver.app.name) == store // 2
-    halfway.close()
-    with points_runner(settings) as resumed:
+    system = System(mid_year)
+    with PointsView(system.views_database()) as halfway:
+        feed(driver.app, PointsProjection(halfway, system.points_policy), upto=store // 2)
+        assert halfway.position() == store // 2
+    with points_runner(mid_year) as resumed:
         restarted = resumed.ledger()
 
-    with points_runner(settings, other_views) as straight:
+    with points_runner(mid_year, suffix="_straight") as straight:
         assert straight.ledger() == restarted
     assert {e.demand_id for e in restarted} == {first, "demand-wechat-2", "demand-wechat-3"}
 
@@ -172,36 +166,18 @@ def test_ties_share_a_rank(settings: Settings, driver: Driver) -> None:
     assert [(s.rank, s.account) for s in standings] == [(1, "li"), (1, "wang")]
 
 
-@pytest.fixture
-def other_views(settings: Settings) -> Iterator[dict[str, str]]:
-    """A second, empty views database for the same store (another file, or another schema)."""
-    views = settings.views_env()
-    if settings.store == "sqlite":
-        views["SQLITE_DBNAME"] = str(settings.var_dir / "straight-through.db")
-        yield views
-        return
-    schema = f"{settings.postgres_schema}_st"
-    connect = {
-        "host": settings.postgres_host, "port": settings.postgres_port,
-        "dbname": settings.postgres_dbname, "user": settings.postgres_user, "autocommit": True,
-    }  # fmt: skip
-    with psycopg.connect(**connect) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    yield {**views, "POSTGRES_SCHEMA": schema}
-    with psycopg.connect(**connect) as conn:
-        conn.execute(f"DROP SCHEMA {schema} CASCADE")
-
-
 def test_the_shared_runner_runs_the_points_projection_and_replays_it_from_zero(
     settings: Settings, driver: Driver
 ) -> None:
-    spec = ProjectionSpec(PointsProjection, SQLitePointsView, PostgresPointsView)  # the registry line
+    system = System(settings)
     driver.close("1", co_claimants=("li",))
-    with running_projections(settings, (spec,)) as running:
+    with system.projections() as running:
         running.wait_until_caught_up()
-        before = cast(PointsView, running.view(spec.name)).ledger()
-    reset_view(settings, spec)
-    with running_projections(settings, (spec,)) as running:
+    with system.points_view() as view:
+        before = view.ledger()
+        view.drop()
+    with system.projections() as running:
         running.wait_until_caught_up()
-        assert cast(PointsView, running.view(spec.name)).ledger() == before
+    with system.points_view() as view:
+        assert view.ledger() == before
     assert shares(before) == {"wang": 30, "li": 30}

@@ -7,10 +7,11 @@ from datetime import datetime, timedelta
 import pytest
 from demand_stories import HOUR, T0, projected_index, story_on, submission
 
+from adapters.settings import Settings
 from engine import commands as c
-from engine.settings import Settings
+from engine.scope import Scope
 from engine.vocabulary import Channel, Priority, Rating
-from projections.index_models import RateRow
+from projections.index.models import RateRow
 
 pytestmark = pytest.mark.integration
 DAY = timedelta(days=1)
@@ -25,7 +26,7 @@ def utc(text: str) -> datetime:
 def test_rates_are_none_not_zero_when_nothing_was_collected(settings: Settings) -> None:
     with projected_index(settings) as index:
         overall = index.rates(now=T0)
-        grouped = index.rates(by="community", period="month", now=T0)
+        grouped = index.rates(by="community", per="month", now=T0)
     assert overall == [RateRow()]
     rates = (
         overall[0].claim_rate,
@@ -82,9 +83,9 @@ def test_rates_by_community_and_by_month_cohort_the_local_collection_date(settin
         story.claim(x2, utc("2026-02-01T01:00:00+00:00"))
         with projected_index(settings) as index:
             by_community = index.rates(by="community", now=T0)
-            by_month = index.rates(period="month", utc_offset=KARAMAY, now=T0)
-            by_month_utc = index.rates(period="month", now=T0)
-            both = index.rates(by="community", period="month", utc_offset=KARAMAY, now=T0)
+            by_month = index.rates(per="month", utc_offset=KARAMAY, now=T0)
+            by_month_utc = index.rates(per="month", now=T0)
+            both = index.rates(by="community", per="month", utc_offset=KARAMAY, now=T0)
     assert [(r.key, r.collected, r.claimed, r.closed) for r in by_community] == [
         ("Kunlun", 1, 1, 1),
         ("Xinhua", 2, 2, 1),
@@ -105,9 +106,9 @@ def test_days_weeks_and_years_are_labelled_by_their_calendar(settings: Settings)
         for name, at in [("mon", "2026-01-05"), ("sun", "2026-01-11"), ("next", "2026-01-12")]:
             story.collect(submission(name), utc(f"{at}T04:00:00+00:00"))
         with projected_index(settings) as index:
-            weeks = index.rates(period="week", now=T0)
-            days = index.rates(period="day", now=T0)
-            years = index.rates(period="year", now=T0)
+            weeks = index.rates(per="week", now=T0)
+            days = index.rates(per="day", now=T0)
+            years = index.rates(per="year", now=T0)
     assert [
         (r.period, r.period_start.isoformat() if r.period_start else None, r.collected) for r in weeks
     ] == [
@@ -126,9 +127,9 @@ def test_rates_filter_by_collection_window_and_place(settings: Settings) -> None
         with projected_index(settings) as index:
             [window] = index.rates(since=T0 + DAY, until=T0 + 2 * DAY, now=T0)
             [open_ended] = index.rates(since=T0 + DAY, now=T0)
-            [xinhua] = index.rates(scope=("community", "Xinhua"), now=T0)
-            [grid] = index.rates(scope=("grid", "X2"), now=T0)
-            [district] = index.rates(scope=("district", "Baijiantan District"), now=T0)
+            [xinhua] = index.rates(scope=Scope.parse("community:Xinhua"), now=T0)
+            [grid] = index.rates(scope=Scope.parse("grid:X2"), now=T0)
+            [district] = index.rates(scope=Scope.parse("district:Baijiantan District"), now=T0)
     assert (window.collected, open_ended.collected) == (1, 2)
     assert (xinhua.collected, grid.collected, district.collected) == (2, 1, 1)
 
@@ -148,7 +149,7 @@ def test_rates_group_by_channel_priority_category_and_post(settings: Settings) -
             with pytest.raises(ValueError, match="colour"):
                 index.rates(by="colour")
             with pytest.raises(ValueError, match="fortnight"):
-                index.rates(period="fortnight")
+                index.rates(per="fortnight")
     assert channels == {"hotline_12345": 1, "wish_wall": 2}
     assert priorities == {"general": 2, "major": 1}
     assert categories == {"elderly": 2, "general": 1}

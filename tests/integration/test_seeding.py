@@ -8,7 +8,7 @@ from workflow_harness import open_stack, stored_events
 
 from adapters.demands_client import DemandsClient
 from adapters.seeding import SeedPlan, seed_demands
-from engine.settings import Settings
+from adapters.settings import Settings
 
 pytestmark = pytest.mark.integration
 
@@ -17,7 +17,7 @@ async def test_seeding_takes_demands_around_the_loop_and_is_repeatable(
     time_skipping_env: WorkflowEnvironment, sqlite_settings: Settings
 ) -> None:
     async with open_stack(time_skipping_env.client, sqlite_settings) as stack:
-        client = DemandsClient(time_skipping_env.client, stack.settings)
+        client = DemandsClient(time_skipping_env.client, stack.settings.task_queue)
         plan = SeedPlan(count=12, closed_share=0.5, claimed_share=0.25, source="seedtest", seed=7)
         ticks: list[int] = []
         first = await seed_demands(client, plan, on_done=lambda: ticks.append(1))

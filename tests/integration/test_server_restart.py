@@ -10,12 +10,13 @@ from pathlib import Path
 import pytest
 from workflow_harness import event_names, eventually, stored_events, submission
 
+from adapters.bootstrap import System
 from adapters.demands_client import DemandsClient
 from adapters.devserver import DevServer
+from adapters.settings import Settings
 from adapters.temporal import connect
 from adapters.worker import run_worker
 from engine.application import Demands
-from engine.settings import Settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.devserver]
 SHIPPED = Path(__file__).parents[2] / "engine/policies/timelimits.toml"
@@ -54,13 +55,13 @@ async def test_a_deadline_set_before_the_server_stopped_still_escalates_once_aft
         task_queue="restart-test",
     )
     demand = submission("restart-1")
-    store = Demands(env=settings.store_env(), limits=settings.time_limits)
+    store = System(settings).open_store()
 
     async with DevServer(settings):
         client = await connect(settings)
         stop = asyncio.Event()
-        worker = asyncio.create_task(run_worker(settings, client, stop))
-        await DemandsClient(client, settings).submit(demand)
+        worker = asyncio.create_task(run_worker(System(settings), client, stop))
+        await DemandsClient(client, settings.task_queue).submit(demand)
         await eventually(lambda: _is(events_of(store, demand.demand_id), ["Collected"]), 30)
         stop.set()
         await worker
@@ -69,7 +70,7 @@ async def test_a_deadline_set_before_the_server_stopped_still_escalates_once_aft
     async with DevServer(settings):
         client = await connect(settings)
         stop = asyncio.Event()
-        worker = asyncio.create_task(run_worker(settings, client, stop))
+        worker = asyncio.create_task(run_worker(System(settings), client, stop))
         try:
             await eventually(lambda: _has(events_of(store, demand.demand_id), "Escalated"), 60)
             await asyncio.sleep(1)  # room for a duplicate to show, if there were one

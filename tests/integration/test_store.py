@@ -6,11 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from engine.application import Demands
+from adapters.bootstrap import System
+from adapters.settings import Settings
 from engine.commands import Claim, Evaluate, FollowUp, Handle, Submission
 from engine.lifecycle import State
-from engine.settings import Settings
-from engine.vocabulary import Channel, Kind, Location, Resident
+from engine.values import Location, Resident
+from engine.vocabulary import Channel, Kind
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -31,7 +32,7 @@ def submission(external_id: str = "1") -> Submission:
 
 @pytest.mark.integration
 def test_full_lifecycle_is_recorded_once_even_when_every_command_is_repeated(settings: Settings) -> None:
-    app = Demands(env=settings.store_env())
+    app = System(settings).open_store()
     sub = submission()
     demand = sub.demand_id
     steps = [

@@ -10,10 +10,10 @@ from decimal import Decimal
 import pytest
 from points_harness import T0, Driver, points_runner
 
-from engine.application import Demands
-from engine.settings import Settings
-from engine.timebank import Account, InsufficientPointsError, InvalidAmountError, TimeBank, timebank_env
-from projections.points_views import PointsView
+from adapters.bootstrap import System
+from adapters.settings import Settings
+from engine.timebank import Account, InsufficientPointsError, InvalidAmountError, TimeBank
+from projections.points.view import PointsView
 
 pytestmark = pytest.mark.integration
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def earned(settings: Settings) -> Iterator[PointsView]:
     """wang earned 6.0 points (one demand: 2 + 2h + 2) and 8.0 more (a second, 4 hours)."""
-    app = Demands(env=settings.store_env())
+    app = System(settings).open_store()
     driver = Driver(app)
     driver.close("1")
     driver.close("2", hours=4)
@@ -33,7 +33,7 @@ def earned(settings: Settings) -> Iterator[PointsView]:
 @pytest.fixture
 def bank(settings: Settings, earned: PointsView) -> Iterator[TimeBank]:
     """The time bank, reading earned points from the ledger view."""
-    app = TimeBank(timebank_env(settings), ledger=earned)
+    app = TimeBank(System(settings).timebank_env(), ledger=earned)
     yield app
     app.close()
 
@@ -65,7 +65,7 @@ def test_amounts_that_are_not_positive_tenths_are_refused(bank: TimeBank, amount
 
 def test_concurrent_redemptions_never_overdraw(settings: Settings, earned: PointsView) -> None:
     # 14.0 points; eight terminals each try to redeem 3 at the same moment: only 4 may pass.
-    env = {**timebank_env(settings), "POSTGRES_POOL_SIZE": "1"}  # one connection each, as a process
+    env = {**System(settings).timebank_env(), "POSTGRES_POOL_SIZE": "1"}  # one connection each, as a process
     banks = [TimeBank(env, ledger=earned) for _ in range(8)]
     start = threading.Barrier(len(banks), timeout=30)
     outcomes: list[str] = []
@@ -98,11 +98,11 @@ def test_a_reversal_after_redemption_leaves_the_balance_at_zero_and_the_shortfal
     settings: Settings, bank: TimeBank
 ) -> None:
     bank.redeem("wang", 12, "a winter coat", T0)
-    app = Demands(env=settings.store_env())
+    app = System(settings).open_store()
     Driver(app).reopen("demand-wechat-2", T0 + timedelta(days=1))  # takes back 8.0 points
     app.close()
     with points_runner(settings) as view:
-        after = TimeBank(timebank_env(settings), ledger=view)
+        after = TimeBank(System(settings).timebank_env(), ledger=view)
         standing = after.balance("wang")
         assert (standing.earned, standing.balance, standing.owed) == (
             Decimal("6.0"), Decimal("0.0"), Decimal("6.0"),

@@ -23,6 +23,7 @@ from workflow_harness import (
     submit,
 )
 
+from adapters.settings import Settings
 from engine.commands import (
     Claim,
     Escalate,
@@ -34,7 +35,6 @@ from engine.commands import (
     Withdraw,
 )
 from engine.lifecycle import State
-from engine.settings import Settings
 from engine.status import DemandStatus
 from engine.vocabulary import Level
 from workflows.demand import MicroDemandWorkflow

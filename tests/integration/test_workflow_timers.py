@@ -23,10 +23,10 @@ from workflow_harness import (
     terminate_quietly,
 )
 
+from adapters.settings import Settings
 from engine.application import Demands
 from engine.commands import Claim, Evaluate, FollowUp, Handle, Transfer
 from engine.lifecycle import State
-from engine.settings import Settings
 from engine.status import DemandStatus
 from engine.vocabulary import Level, Priority
 from workflows.demand import MicroDemandWorkflow

@@ -13,13 +13,14 @@ from typing import Any
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 
-from adapters.worker import build_worker
+from adapters.bootstrap import System
+from adapters.settings import Settings
 from engine.application import DemandNotFoundError, Demands
 from engine.commands import Submission
 from engine.lifecycle import State
-from engine.settings import Settings
 from engine.status import DemandStatus
-from engine.vocabulary import Channel, Kind, Location, Priority, Resident
+from engine.values import Location, Resident
+from engine.vocabulary import Channel, Kind, Priority
 from workflows.demand import MicroDemandWorkflow
 
 LIFECYCLE = ["Collected", "Claimed", "Handled", "FollowedUp", "Evaluated", "Closed"]
@@ -57,15 +58,16 @@ async def running_worker(
 ) -> AsyncIterator[Demands]:
     """A real worker recording into a fresh `Demands` app on `settings`' store; yields the app.
 
-    Built by `build_worker`; `workflows`, `activities` and other Worker `options` replace its own
+    Built by `System.worker`; `workflows`, `activities` and other Worker `options` replace its own
     (a shorter run, a faulty recorder, no workflow cache).
     """
-    app = Demands(env=settings.store_env(), limits=settings.time_limits)
+    system = System(settings)
+    app = system.open_store()
     if workflows is not None:
         options["workflows"] = list(workflows)
     if activities is not None:
         options["activities"] = list(activities)
-    worker = build_worker(client, settings, app, **options)
+    worker = system.worker(client, app, **options)
     try:
         async with worker:
             yield app

@@ -9,8 +9,9 @@ import pytest
 from engine import commands as c
 from engine.demand import MicroDemand
 from engine.lifecycle import Refused, State
-from engine.timelimits import load_time_limits
-from engine.vocabulary import Channel, Kind, Level, Location, Priority, Resident, Stage
+from engine.policies.timelimits import load_time_limits
+from engine.values import Location, Resident
+from engine.vocabulary import Channel, Kind, Level, Priority, Stage
 
 T0 = datetime(2026, 11, 2, 9, tzinfo=UTC)
 LIMITS = load_time_limits()
@@ -28,7 +29,7 @@ def collected(priority: Priority = Priority.GENERAL) -> MicroDemand:
 
 def test_claim_starts_the_handling_clock_from_collection() -> None:
     demand = collected(Priority.MAJOR)
-    demand.apply_command(c.Claim(member="wang", unit="branch"), T0 + timedelta(hours=2), LIMITS)
+    demand.apply(c.Claim(member="wang", unit="branch"), T0 + timedelta(hours=2), LIMITS)
     assert demand.clock is not None
     assert demand.clock.stage is Stage.HANDLE
     assert demand.clock.due_at == T0 + timedelta(days=10)
@@ -38,22 +39,22 @@ def test_overdue_escalates_one_level_and_stops_at_the_top() -> None:
     demand = collected()
     levels = []
     for hours in (24, 48, 72, 96):
-        demand.apply_command(c.MarkOverdue(), T0 + timedelta(hours=hours), LIMITS)
+        demand.apply(c.MarkOverdue(), T0 + timedelta(hours=hours), LIMITS)
         levels.append((demand.level, demand.responsible_unit))
     assert levels[:3] == [(Level.STREET, "Yingbin"), (Level.DISTRICT, "Karamay"), (Level.CITY, "Karamay")]
     assert demand.level is Level.CITY
     assert demand.status().next_alarm() is None
     with pytest.raises(Refused, match="top of the ladder"):
-        demand.apply_command(c.Escalate(by="op", reason="still stuck"), T0 + timedelta(days=5), LIMITS)
+        demand.apply(c.Escalate(by="op", reason="still stuck"), T0 + timedelta(days=5), LIMITS)
 
 
 def test_unsatisfied_evaluation_reopens_with_a_fresh_handling_clock() -> None:
     demand = collected()
-    demand.apply_command(c.Claim(member="wang", unit="branch"), T0, LIMITS)
-    demand.apply_command(c.Handle(member="wang", hours=2), T0 + timedelta(hours=3), LIMITS)
-    demand.apply_command(c.FollowUp(worker="zhao", resolved=True), T0 + timedelta(hours=4), LIMITS)
+    demand.apply(c.Claim(member="wang", unit="branch"), T0, LIMITS)
+    demand.apply(c.Handle(member="wang", hours=2), T0 + timedelta(hours=3), LIMITS)
+    demand.apply(c.FollowUp(worker="zhao", resolved=True), T0 + timedelta(hours=4), LIMITS)
     reopened_at = T0 + timedelta(days=1)
-    demand.apply_command(c.Evaluate(rating="unsatisfied"), reopened_at, LIMITS)
+    demand.apply(c.Evaluate(rating="unsatisfied"), reopened_at, LIMITS)
     assert demand.state is State.CLAIMED
     assert demand.clock is not None
     assert demand.clock.due_at == reopened_at + timedelta(days=2)
@@ -63,20 +64,79 @@ def test_unsatisfied_evaluation_reopens_with_a_fresh_handling_clock() -> None:
 
 def test_only_the_holder_may_handle() -> None:
     demand = collected()
-    demand.apply_command(c.Claim(member="wang", unit="branch", co_claimants=("li",)), T0, LIMITS)
-    demand.apply_command(c.Handle(member="li", hours=1), T0, LIMITS)  # a co-claimant may
+    demand.apply(c.Claim(member="wang", unit="branch", co_claimants=("li",)), T0, LIMITS)
+    demand.apply(c.Handle(member="li", hours=1), T0, LIMITS)  # a co-claimant may
     assert demand.state is State.HANDLED
     other = collected()
-    other.apply_command(c.Claim(member="wang", unit="branch"), T0, LIMITS)
+    other.apply(c.Claim(member="wang", unit="branch"), T0, LIMITS)
     with pytest.raises(Refused, match="zhou does not hold it"):
-        other.apply_command(c.Handle(member="zhou", hours=1), T0, LIMITS)
+        other.apply(c.Handle(member="zhou", hours=1), T0, LIMITS)
 
 
 def test_extension_clears_overdue_and_moves_the_deadline() -> None:
     demand = collected()
-    demand.apply_command(c.MarkOverdue(), T0 + timedelta(days=1), LIMITS)  # escalated, new clock
+    demand.apply(c.MarkOverdue(), T0 + timedelta(days=1), LIMITS)  # escalated, new clock
     assert demand.clock is not None
     due = demand.clock.due_at
-    demand.apply_command(c.Extend(by="op", extra=timedelta(hours=6), reason="holiday"), T0, LIMITS)
+    demand.apply(c.Extend(by="op", extra=timedelta(hours=6), reason="holiday"), T0, LIMITS)
     assert demand.clock.due_at == due + timedelta(hours=6)
     assert not demand.overdue
+
+
+def test_a_transfer_to_the_unit_already_responsible_is_refused_and_records_nothing() -> None:
+    demand = collected()
+    demand.collect_events()
+    with pytest.raises(Refused, match="is collected: cannot transfer, it is already with Xinhua"):
+        demand.apply(c.Transfer(by="op", to_unit="Xinhua", reason="pipes"), T0, LIMITS)
+    assert demand.collect_events() == []
+
+
+def test_a_demand_cannot_be_merged_into_itself() -> None:
+    demand = collected()
+    demand.collect_events()
+    with pytest.raises(Refused, match="a demand cannot be merged into itself"):
+        demand.apply(c.Merge(by="op", into=demand.demand_id), T0, LIMITS)
+    assert demand.state is State.COLLECTED
+    assert demand.collect_events() == []
+
+
+def test_reassigning_a_demand_to_the_member_who_holds_it_is_refused() -> None:
+    demand = collected()
+    demand.apply(c.Claim(member="wang", unit="branch"), T0, LIMITS)
+    demand.collect_events()
+    with pytest.raises(Refused, match="wang already holds it"):
+        demand.apply(c.Reassign(by="op", member="wang", unit="branch", reason="r"), T0, LIMITS)
+    assert demand.collect_events() == []
+
+
+def test_every_event_moves_the_state_by_the_step_read_models_read_it_as() -> None:
+    """EVENT_STEPS, which the read models use, agrees with what each of the aggregate's events does."""
+    from engine.demand import EVENT_STEPS, step_of
+    from engine.lifecycle import next_state
+
+    walk: list[c.Command] = [
+        c.Dispatch(by="op", to="post"), c.Claim(member="wang", unit="b"), c.Warn(),
+        c.Release(member="wang", reason="r"), c.Claim(member="wang", unit="b"),
+        c.Reassign(by="op", member="li", unit="b", reason="r"), c.Transfer(by="op", to_unit="u", reason="r"),
+        c.Extend(by="op", extra=timedelta(hours=1), reason="r"), c.MarkOverdue(),
+        c.Escalate(by="op", reason="r"), c.Handle(member="li", hours=1), c.Commend(by="resident"),
+        c.FollowUp(worker="z", resolved=False), c.Handle(member="li", hours=1),
+        c.FollowUp(worker="z", resolved=True), c.Evaluate(rating="satisfied"),
+    ]  # fmt: skip
+    demand, withdrawn, merged, original = collected(), collected(), collected(), collected()
+    withdrawn.apply(c.Withdraw(reason="r"), T0, LIMITS)
+    merged.apply(c.Merge(by="op", into="demand-other"), T0, LIMITS)
+    original.absorb(c.Absorb(by="op", duplicate_id="demand-other"), [Resident(name="A")], T0)
+    seen: set[str] = set()
+    for aggregate, commands in ((demand, walk), (withdrawn, []), (merged, []), (original, [])):
+        state = State.NEW
+        for command in [None, *commands]:
+            if command is not None:
+                aggregate.apply(command, T0 + timedelta(hours=1), LIMITS)
+            for event in aggregate.collect_events():
+                state = next_state(state, step_of(event))
+                seen.add(type(event).__name__)
+            assert state is aggregate.state, (
+                f"after {command}: events say {state}, aggregate {aggregate.state}"
+            )
+    assert seen == set(EVENT_STEPS)

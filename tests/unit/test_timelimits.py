@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engine.lifecycle import Step
-from engine.policyfiles import PolicyError
-from engine.timelimits import format_duration, load_time_limits, parse_duration
+from engine.policies.files import PolicyError
+from engine.policies.timelimits import format_duration, load_time_limits, parse_duration
 from engine.vocabulary import Priority, Stage
 
 T0 = datetime(2026, 11, 2, 9, tzinfo=UTC)

@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from engine.vocabulary import field_errors
+from engine.values import field_errors
 
 P = TypeVar("P", bound=BaseModel)
 

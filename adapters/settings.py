@@ -1,4 +1,4 @@
-"""Settings from the environment (prefix MICRODEMAND_) and an optional `.env` file."""
+"""Settings from the environment (prefix MICRODEMAND_) and an optional `.env` file: read only here."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from engine.points import PointsPolicy, load_points_policy
-from engine.sqlite_subscription import POLLING_RECORDER_TOPIC
-from engine.timelimits import TimeLimits, load_time_limits
+from engine.policies.points import PointsPolicy, load_points_policy
+from engine.policies.timelimits import TimeLimits, load_time_limits
 
 
 class Settings(BaseSettings):
@@ -58,43 +57,3 @@ class Settings(BaseSettings):
     def points_policy(self) -> PointsPolicy:
         """The points policy (a PolicyError names the bad field)."""
         return load_points_policy(self.points_file)
-
-    def store_env(self) -> dict[str, str]:
-        """eventsourcing settings for the event store."""
-        if self.store == "postgres":
-            return self._postgres_env()
-        path = self.sqlite_path or self.var_dir / "events.db"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return {
-            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-            "SQLITE_DBNAME": str(path),
-            "SQLITE_LOCK_TIMEOUT": "10",
-            "APPLICATION_RECORDER_TOPIC": POLLING_RECORDER_TOPIC,
-        }
-
-    def views_env(self) -> dict[str, str]:
-        """eventsourcing settings for the read views (same PostgreSQL database; own SQLite file)."""
-        if self.store == "postgres":
-            return self._postgres_env()
-        path = self.views_sqlite_path or self.var_dir / "views.db"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return {
-            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-            "SQLITE_DBNAME": str(path),
-            "SQLITE_LOCK_TIMEOUT": "10",
-        }
-
-    def _postgres_env(self) -> dict[str, str]:
-        env = {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
-            "POSTGRES_HOST": self.postgres_host,
-            "POSTGRES_PORT": str(self.postgres_port),
-            "POSTGRES_DBNAME": self.postgres_dbname,
-            "POSTGRES_USER": self.postgres_user,
-            "POSTGRES_PASSWORD": self.postgres_password.get_secret_value(),
-            "POSTGRES_POOL_SIZE": str(self.postgres_pool_size),
-            "POSTGRES_CONNECT_TIMEOUT": str(self.postgres_connect_timeout),
-        }
-        if self.postgres_schema:
-            env["POSTGRES_SCHEMA"] = self.postgres_schema
-        return env

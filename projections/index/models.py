@@ -1,4 +1,4 @@
-"""The demand index's row and the shapes its queries return: rates, the overdue board, filters."""
+"""The demand index's row and the shapes its queries return: rates, the overdue board, dimensions."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from engine.lifecycle import State, Step
-from engine.vocabulary import Channel, Kind, Level, Priority, Rating, Stage
+from engine.vocabulary import Channel, Kind, Level, Outcome, Priority, Rating, Stage
 
 
 class Dimension(StrEnum):
@@ -25,51 +25,6 @@ class Dimension(StrEnum):
     CATEGORY = "category"
     PRIORITY = "priority"
     POST = "post"
-
-
-class Period(StrEnum):
-    """Calendar buckets of the collection date (the cohort a demand belongs to)."""
-
-    DAY = "day"
-    WEEK = "week"
-    MONTH = "month"
-    YEAR = "year"
-
-    def label(self, start: date) -> str:
-        """How a bucket starting on `start` is written: 2026-11-02, 2026-W45, 2026-11, 2026."""
-        if self is Period.WEEK:
-            year, week, _ = start.isocalendar()
-            return f"{year}-W{week:02d}"
-        return {Period.DAY: start.isoformat(), Period.MONTH: start.strftime("%Y-%m")}.get(
-            self, str(start.year)
-        )
-
-
-class Place(StrEnum):
-    """A rung of the place hierarchy a demand belongs to, from grid to city."""
-
-    GRID = "grid"
-    COMMUNITY = "community"
-    STREET = "street"
-    DISTRICT = "district"
-    CITY = "city"
-
-
-class Scope(BaseModel):
-    """One place: every demand located in it (e.g. community Xinhua)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    place: Place
-    name: str
-
-    @classmethod
-    def of(cls, scope: Scope | tuple[str, str] | None) -> Scope | None:
-        """Accept a Scope or a (place, name) pair such as ("community", "Xinhua")."""
-        if scope is None or isinstance(scope, Scope):
-            return scope
-        place, name = scope
-        return cls(place=Place(place), name=name)
 
 
 class DemandRecord(BaseModel):
@@ -108,7 +63,7 @@ class DemandRecord(BaseModel):
     duplicates: int = 0
     commendations: int = 0
     rating: Rating | None = None
-    outcome: str | None = None
+    outcome: Outcome | None = None
     on_time: bool | None = None
     merged_into: str | None = None
     collected_at: datetime
@@ -126,7 +81,7 @@ def _ratio(numerator: int, denominator: int) -> float | None:
 
 
 class RateRow(BaseModel):
-    """The closed-loop figures of one group and/or period (or of everything)."""
+    """The closed-loop figures of one group and/or bucket (or of everything)."""
 
     model_config = ConfigDict(frozen=True)
 

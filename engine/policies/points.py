@@ -18,11 +18,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
-from engine.policyfiles import load_policy
-from engine.vocabulary import Name, Priority, Slug, Value
+from engine.policies.files import load_policy
+from engine.values import Name, Slug, Value
+from engine.vocabulary import AccountKind, Outcome, Priority
 
 TENTH = Decimal("0.1")
-"""Environment variable naming a deployment's own points policy file."""
+"""The smallest amount of points."""
 
 
 def to_tenths(points: Decimal) -> int:
@@ -52,22 +53,6 @@ class BasePost(StrEnum):
 
 
 _BASE_SLUGS = frozenset(p.value for p in BasePost)
-
-
-class Outcome(StrEnum):
-    """How a closed demand was rated: the resident's rating, or none at all."""
-
-    SATISFIED = "satisfied"
-    BASICALLY_SATISFIED = "basically_satisfied"
-    UNSATISFIED = "unsatisfied"
-    NOT_RATED = "not_rated"
-
-
-class AccountKind(StrEnum):
-    """Whose points: a member's, or the unit the member registered with ("dual points")."""
-
-    MEMBER = "member"
-    UNIT = "unit"
 
 
 Amount = Annotated[Decimal, Field(ge=0, le=10_000, decimal_places=1)]
@@ -185,6 +170,13 @@ class ClosedDemand(Value):
     commendations: int = Field(default=0, ge=0)
     outcome: Outcome
     closed_at: datetime
+
+    @field_validator("outcome")
+    @classmethod
+    def _closing(cls, value: Outcome) -> Outcome:
+        if not value.closes:
+            raise ValueError(f"a closed demand cannot be {value.value}")
+        return value
 
 
 class Entry(Value):

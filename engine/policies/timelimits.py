@@ -10,8 +10,9 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from engine.lifecycle import Step
-from engine.policyfiles import load_policy
-from engine.vocabulary import Clock, Priority, Stage
+from engine.policies.files import load_policy
+from engine.values import Clock
+from engine.vocabulary import Priority, Stage
 
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*([wdhms])")
 _UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes", "s": "seconds"}

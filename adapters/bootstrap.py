@@ -1,0 +1,244 @@
+"""The composition root: every part of microdemand built from one Settings, in one place.
+
+The CLI, the worker, the projections process, the HTTP API and the tests get their parts here;
+nothing below `adapters/` reads the environment. Errors raise (a bad policy file, a database
+that is down); only the entry points turn them into messages for people.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
+from datetime import timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from adapters.settings import Settings
+from engine.application import Demands
+from engine.policies.points import PointsPolicy
+from engine.policies.timelimits import TimeLimits
+from engine.timebank import TimeBank
+from projections.database import Database, PostgresDatabase, SQLiteDatabase
+from projections.index.projection import DemandIndexProjection
+from projections.index.view import DemandIndexView
+from projections.points.projection import PointsProjection
+from projections.points.view import PointsView
+from projections.runner import ProjectionSpec, RunningProjections, running_projections
+
+if TYPE_CHECKING:
+    from temporalio.client import Client
+    from temporalio.worker import Worker
+
+    from adapters.demands_client import DemandsClient
+
+ACTIVITY_THREADS = 8
+"""Concurrent appends: the store's work is I/O-bound, but SQLite has one writer at a time."""
+
+
+class StoreUnavailableError(RuntimeError):
+    """The event store's database cannot be used; the message names it and says why."""
+
+
+class System:
+    """Builds the store, the time bank, the views, the projections, the Temporal client and the worker."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    # ---- policies ------------------------------------------------------------------------------
+
+    @cached_property
+    def time_limits(self) -> TimeLimits:
+        """The time-limit policy (PolicyError if its file is invalid)."""
+        return self.settings.time_limits
+
+    @cached_property
+    def points_policy(self) -> PointsPolicy:
+        """The points policy (PolicyError if its file is invalid)."""
+        return self.settings.points_policy
+
+    # ---- where things are stored ---------------------------------------------------------------
+
+    @property
+    def where(self) -> str:
+        """The store, as said to people."""
+        s = self.settings
+        if s.store == "postgres":
+            return f"PostgreSQL {s.postgres_dbname} at {s.postgres_host}:{s.postgres_port}"
+        return f"the SQLite files in {s.var_dir}"
+
+    def store_env(self) -> dict[str, str]:
+        """eventsourcing settings for the event store."""
+        s = self.settings
+        if s.store == "postgres":
+            return self._postgres_env()
+        path = s.sqlite_path or s.var_dir / "events.db"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(path),
+            "SQLITE_LOCK_TIMEOUT": "10",
+        }
+
+    def timebank_env(self) -> dict[str, str]:
+        """Where the time bank is stored: its own SQLite file beside the events, or the same PostgreSQL.
+
+        SQLite keeps every application in one `stored_events` table per file, so the time bank gets
+        a file of its own: its events must not appear in the demands' notification log. On
+        PostgreSQL each application has its own table (`timebank_events`) in the store's schema.
+        """
+        env = self.store_env()
+        if self.settings.store == "sqlite":
+            env["SQLITE_DBNAME"] = str(
+                (self.settings.sqlite_path or self.settings.var_dir / "events.db").with_name("timebank.db")
+            )
+        return env
+
+    def _postgres_env(self) -> dict[str, str]:
+        s = self.settings
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_HOST": s.postgres_host,
+            "POSTGRES_PORT": str(s.postgres_port),
+            "POSTGRES_DBNAME": s.postgres_dbname,
+            "POSTGRES_USER": s.postgres_user,
+            "POSTGRES_PASSWORD": s.postgres_password.get_secret_value(),
+            "POSTGRES_POOL_SIZE": str(s.postgres_pool_size),
+            "POSTGRES_CONNECT_TIMEOUT": str(s.postgres_connect_timeout),
+            "POSTGRES_PRE_PING": "y",  # a connection that dropped is replaced, not handed out
+        }
+        if s.postgres_schema:
+            env["POSTGRES_SCHEMA"] = s.postgres_schema
+        return env
+
+    def check_database(self) -> None:
+        """Connect to PostgreSQL once, directly: a wrong name or a server that is down is said at once,
+        not after a pool has retried for minutes. StoreUnavailableError if it cannot be used."""
+        s = self.settings
+        if s.store != "postgres":
+            return
+        import psycopg
+
+        try:
+            psycopg.connect(
+                host=s.postgres_host, port=s.postgres_port, dbname=s.postgres_dbname,
+                user=s.postgres_user, password=s.postgres_password.get_secret_value() or None,
+                connect_timeout=s.postgres_connect_timeout,
+            ).close()  # fmt: skip
+        except psycopg.OperationalError as error:
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise StoreUnavailableError(f"cannot use {self.where}: {reason}") from None
+
+    def views_database(self) -> Database:
+        """The views' database: its own SQLite file, or the store's PostgreSQL schema."""
+        s = self.settings
+        if s.store == "postgres":
+            conninfo = {
+                "host": s.postgres_host, "port": s.postgres_port, "dbname": s.postgres_dbname,
+                "user": s.postgres_user, "password": s.postgres_password.get_secret_value(),
+            }  # fmt: skip
+            return PostgresDatabase(
+                conninfo, s.postgres_schema, s.postgres_pool_size, s.postgres_connect_timeout
+            )
+        return SQLiteDatabase(s.views_sqlite_path or s.var_dir / "views.db")
+
+    # ---- the store and the views -------------------------------------------------------------
+
+    def open_store(self) -> Demands:
+        """The event-store application (the caller closes it)."""
+        return Demands(env=self.store_env(), limits=self.time_limits)
+
+    @contextmanager
+    def store(self) -> Iterator[Demands]:
+        """The event-store application, closed on the way out."""
+        store = self.open_store()
+        try:
+            yield store
+        finally:
+            store.close()
+
+    @contextmanager
+    def index_view(self) -> Iterator[DemandIndexView]:
+        """The demand index for reading, closed on the way out."""
+        view = DemandIndexView(self.views_database())
+        try:
+            yield view
+        finally:
+            view.close()
+
+    @contextmanager
+    def points_view(self) -> Iterator[PointsView]:
+        """The points ledger for reading, closed on the way out."""
+        view = PointsView(self.views_database())
+        try:
+            yield view
+        finally:
+            view.close()
+
+    @contextmanager
+    def time_bank(self, ledger: PointsView | None = None) -> Iterator[TimeBank]:
+        """The time bank, reading earned points from `ledger` (or a points view of its own)."""
+        with ExitStack() as stack:
+            if ledger is None:
+                ledger = stack.enter_context(self.points_view())
+            bank = TimeBank(self.timebank_env(), ledger=ledger)
+            stack.callback(bank.close)
+            yield bank
+
+    # ---- projections -------------------------------------------------------------------------
+
+    def projection_specs(self) -> tuple[ProjectionSpec[Any], ...]:
+        """Every projection the system runs: the demand index and the points ledger."""
+        policy = self.points_policy
+        return (
+            ProjectionSpec(DemandIndexView, DemandIndexProjection),
+            ProjectionSpec(PointsView, lambda view: PointsProjection(view, policy)),
+        )
+
+    @contextmanager
+    def projections(
+        self, specs: Sequence[ProjectionSpec[Any]] | None = None, **options: Any
+    ) -> Iterator[RunningProjections]:
+        """Run the projections (all, or `specs`) while the block runs, each the only writer of its view."""
+        with ExitStack() as stack:
+            store = stack.enter_context(self.store())
+            running = stack.enter_context(
+                running_projections(specs or self.projection_specs(), store, self.views_database, **options)
+            )
+            yield running
+
+    # ---- Temporal ------------------------------------------------------------------------------
+
+    async def temporal(self) -> Client:
+        """A Temporal client for the configured target (TLS, API key), speaking pydantic payloads."""
+        from adapters.temporal import connect
+
+        return await connect(self.settings)
+
+    async def client(self) -> DemandsClient:
+        """The demands' client: push, command, ask."""
+        from adapters.demands_client import DemandsClient
+
+        return DemandsClient(await self.temporal(), self.settings.task_queue)
+
+    def worker(self, client: Client, store: Demands, **overrides: Any) -> Worker:
+        """A worker on the configured task queue, recording through `store` on its own thread pool.
+
+        `overrides` replace Worker options (tests swap in a faulty recorder or a shorter run).
+        """
+        from temporalio.worker import Worker
+
+        from workflows.activities import Recorder
+        from workflows.demand import MicroDemandWorkflow
+
+        recorder = Recorder(store)
+        options: dict[str, Any] = {
+            "task_queue": self.settings.task_queue,
+            "workflows": [MicroDemandWorkflow],
+            "activities": [recorder.record, recorder.lookup],
+            "activity_executor": ThreadPoolExecutor(ACTIVITY_THREADS, thread_name_prefix="record"),
+            "max_concurrent_activities": ACTIVITY_THREADS,
+            "graceful_shutdown_timeout": timedelta(seconds=10),  # let in-flight appends finish
+        }
+        return Worker(client, **{**options, **overrides})

@@ -1,0 +1,61 @@
+"""The `microdemand` command: one module per audience, verbs at module level, errors as one line."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import traceback
+
+import typer
+
+from adapters.cli import analysts, loop, operators, platform, running, volunteers
+from adapters.cli.runtime import is_store_error, store_error, system
+
+app = typer.Typer(
+    name="microdemand",
+    help=(
+        "Closed-loop handling of residents' micro-demands: collect → claim → handle → "
+        "follow up → evaluate. Settings come from MICRODEMAND_* environment variables."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+for audience in (loop, operators, analysts, volunteers, platform, running):
+    app.add_typer(audience.app)
+
+
+@app.callback()
+def _configure() -> None:
+    from engine.logs import configure_logging
+
+    settings = system().settings
+    configure_logging(settings.log_format, settings.log_level)
+
+
+def main() -> None:
+    """Entry point of the `microdemand` script."""
+    code: int = 0
+    try:
+        app()
+    except SystemExit as done:
+        if isinstance(done.code, str):
+            print(done.code, file=sys.stderr)
+        code = done.code if isinstance(done.code, int) else int(done.code is not None)
+    except KeyboardInterrupt:
+        code = 130
+    except Exception as error:
+        if is_store_error(error):
+            code = store_error(error)
+        else:  # a defect, not a user's mistake: show everything
+            traceback.print_exc()
+            code = 1
+    finally:
+        # temporalio's Rust threads can outlive interpreter finalization and abort a short-lived
+        # client process (temporalio/sdk-python#300); every store and server is closed by now,
+        # so flush what we printed and skip the teardown.
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)

@@ -1,0 +1,246 @@
+"""Verbs that take a demand around the closed loop: submit, claim, handle, follow up, evaluate, status."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from adapters.cli.options import DemandId, Json
+from adapters.cli.output import console, err_console, fail, print_json, show_status
+from adapters.cli.runtime import build, run, store_system, system
+from engine.vocabulary import Rating
+
+if TYPE_CHECKING:
+    from adapters.demands_client import DemandsClient
+    from engine.commands import Command
+    from engine.status import DemandStatus
+
+app = typer.Typer()
+PANEL = "The loop"
+
+
+def send(demand_id: str, command: Command, as_json: bool) -> None:
+    """Send one command and show the demand's new status (or a one-line refusal)."""
+
+    async def go() -> DemandStatus:
+        return await command_on(await system().client(), demand_id, command)
+
+    show_status(run(go()), as_json)
+
+
+async def command_on(client: DemandsClient, demand_id: str, command: Command) -> DemandStatus:
+    """Send `command`; a demand Temporal no longer keeps is answered from the store ("its loop has ended")."""
+    import asyncio
+
+    from adapters.demands_client import LoopEndedError
+    from engine.application import DemandNotFoundError
+
+    try:
+        return await client.command(demand_id, command)
+    except DemandNotFoundError:  # Temporal forgot it; the store says whether it ever was
+        stored = await asyncio.to_thread(stored_status, demand_id)
+        raise LoopEndedError(
+            f"demand {demand_id} is {stored.state.value}: cannot {command.verb}, its loop has ended"
+        ) from None
+
+
+@app.command(rich_help_panel=PANEL)
+def submit(
+    source: Annotated[Path, typer.Argument(help="JSON file with one demand or a list; - for stdin.")],
+    as_json: Json = False,
+) -> None:
+    """Push demands as the upstream platform does (signal-with-start). Pushing again is a no-op."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from engine.commands import Submission
+    from engine.values import field_errors
+
+    text = sys.stdin.read() if str(source) == "-" else _read(source)
+    try:
+        raw = json.loads(text)
+        submissions = TypeAdapter(list[Submission]).validate_python(raw if isinstance(raw, list) else [raw])
+    except json.JSONDecodeError as error:
+        fail(f"{source} is not JSON: {error}", 2)
+    except ValidationError as error:
+        fail(f"{source}: {field_errors(error)}", 2)
+
+    async def go() -> list[str]:
+        client = await system().client()
+        return [await client.submit(s) for s in submissions]
+
+    ids = run(go())
+    if as_json:
+        print_json(ids)
+    else:
+        for demand_id in ids:
+            console.print(f"submitted [bold]{demand_id}[/]")
+
+
+@app.command(rich_help_panel=PANEL)
+def dispatch(
+    demand_id: DemandId,
+    to: Annotated[str, typer.Option(help="The post, group or member it is offered to.")],
+    actor: Annotated[str, typer.Option("--as", help="Who dispatches.")] = "community",
+    note: str = "",
+    as_json: Json = False,
+) -> None:
+    """The community offers a demand to a post, group or member (派单)."""
+    from engine.commands import Dispatch
+
+    send(demand_id, build(Dispatch, by=actor, to=to, note=note), as_json)
+
+
+@app.command(rich_help_panel=PANEL)
+def claim(
+    demand_id: DemandId,
+    member: Annotated[str, typer.Option(help="The member who takes it.")],
+    unit: Annotated[str, typer.Option(help="The member's unit (for dual points).")],
+    co: Annotated[list[str] | None, typer.Option(help="A co-claimant of a group claim; repeat.")] = None,
+    as_json: Json = False,
+) -> None:
+    """A member (and co-claimants) take a demand (认领)."""
+    from engine.commands import Claim
+
+    send(demand_id, build(Claim, member=member, unit=unit, co_claimants=tuple(co or ())), as_json)
+
+
+@app.command(rich_help_panel=PANEL)
+def release(
+    demand_id: DemandId,
+    member: Annotated[str, typer.Option(help="The member who gives it back.")],
+    reason: Annotated[str, typer.Option(help="Why.")],
+    as_json: Json = False,
+) -> None:
+    """The claimant gives a claimed demand back."""
+    from engine.commands import Release
+
+    send(demand_id, build(Release, member=member, reason=reason), as_json)
+
+
+@app.command(rich_help_panel=PANEL)
+def handle(
+    demand_id: DemandId,
+    hours: Annotated[float, typer.Option(help="Hours of service spent.")],
+    note: str = "",
+    member: Annotated[str | None, typer.Option(help="Who did it (default: the claimant).")] = None,
+    evidence: Annotated[list[str] | None, typer.Option(help="A photo or document reference; repeat.")] = None,
+    as_json: Json = False,
+) -> None:
+    """The claimant reports the demand done (办理/落实)."""
+    from engine.commands import Handle
+
+    async def go() -> DemandStatus:
+        client = await system().client()
+        holder = member
+        if holder is None:  # ask the demand who holds it, on the same connection
+            from engine.application import DemandNotFoundError
+
+            try:
+                current = await client.status(demand_id)
+                holder = current.claimant.member if current.claimant else "-"
+            except DemandNotFoundError:
+                holder = "-"  # the command below says what the store knows of it
+        command = build(Handle, member=holder, hours=hours, note=note, evidence=tuple(evidence or ()))
+        return await command_on(client, demand_id, command)
+
+    show_status(run(go()), as_json)
+
+
+@app.command("follow-up", rich_help_panel=PANEL)
+def follow_up(
+    demand_id: DemandId,
+    resolved: Annotated[bool, typer.Option("--resolved/--unresolved", help="Is it really resolved?")],
+    note: str = "",
+    worker: Annotated[str, typer.Option(help="The community worker who followed up.")] = "community",
+    as_json: Json = False,
+) -> None:
+    """The community checks with the resident (跟踪回访); unresolved reopens it."""
+    from engine.commands import FollowUp
+
+    send(demand_id, build(FollowUp, worker=worker, resolved=resolved, note=note), as_json)
+
+
+@app.command(rich_help_panel=PANEL)
+def evaluate(
+    demand_id: DemandId,
+    rating: Annotated[Rating, typer.Argument(help="satisfied, basically_satisfied or unsatisfied.")],
+    comment: str = "",
+    actor: Annotated[
+        str, typer.Option("--as", help="Who rates (an operator may for the resident).")
+    ] = "resident",
+    as_json: Json = False,
+) -> None:
+    """The resident rates it; satisfied closes it, unsatisfied reopens it."""
+    from engine.commands import Evaluate
+
+    send(demand_id, build(Evaluate, rating=rating, comment=comment, by=actor), as_json)
+
+
+@app.command(rich_help_panel=PANEL)
+def withdraw(
+    demand_id: DemandId,
+    reason: Annotated[str, typer.Option(help="Why the resident withdraws it.")],
+    actor: Annotated[str, typer.Option("--as", help="Who withdraws.")] = "resident",
+    as_json: Json = False,
+) -> None:
+    """The resident withdraws a demand."""
+    from engine.commands import Withdraw
+
+    send(demand_id, build(Withdraw, by=actor, reason=reason), as_json)
+
+
+@app.command(rich_help_panel=PANEL)
+def commend(
+    demand_id: DemandId,
+    note: str = "",
+    actor: Annotated[str, typer.Option("--as", help="Who commends.")] = "resident",
+    as_json: Json = False,
+) -> None:
+    """Praise good work (反馈表扬); it earns the claimants points."""
+    from engine.commands import Commend
+
+    send(demand_id, build(Commend, by=actor, note=note), as_json)
+
+
+@app.command(rich_help_panel=PANEL)
+def status(demand_id: DemandId, as_json: Json = False) -> None:
+    """A demand's current state, who holds it, its level and deadlines (the workflow's query)."""
+    current = run(_status(demand_id))
+    show_status(current, as_json)
+    if not as_json and current.clock and current.state.is_open:
+        alarm = current.next_alarm()
+        if alarm:
+            console.print(f"next: {alarm.step.value.replace('_', ' ')} at {alarm.at:%Y-%m-%d %H:%M} UTC")
+
+
+async def _status(demand_id: str) -> DemandStatus:
+    """The workflow's status query; the event store's, once Temporal no longer keeps the workflow."""
+    import asyncio
+
+    from engine.application import DemandNotFoundError
+
+    try:
+        return await (await system().client()).status(demand_id)
+    except DemandNotFoundError:
+        stored = await asyncio.to_thread(stored_status, demand_id)
+        err_console.print(
+            f"(from the event store: the workflow of {demand_id} is no longer kept by Temporal)"
+        )
+        return stored
+
+
+def stored_status(demand_id: str) -> DemandStatus:
+    """A demand's status rebuilt from its events (DemandNotFoundError if it was never collected)."""
+    with store_system().store() as store:
+        return store.status(demand_id)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        fail(f"cannot read {path}: {error}", 2)

@@ -1,0 +1,211 @@
+"""Verbs for operators: the ticket list, the overdue board, escalation (one or in bulk), transfer,
+reassignment, extension, merge."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+
+from adapters.cli.loop import send
+from adapters.cli.options import Actor, DemandId, Json, Reason, ScopeOption
+from adapters.cli.output import console, fail, lateness, print_json, table
+from adapters.cli.runtime import build, duration, run, scope, store_system, system
+from engine.lifecycle import State
+from engine.vocabulary import Priority
+
+app = typer.Typer()
+PANEL = "Operators"
+
+DueWithin = Annotated[str | None, typer.Option(help="Also show demands due within this time, e.g. 6h or 1d.")]
+
+
+@app.command(rich_help_panel=PANEL)
+def demands(
+    state: Annotated[State | None, typer.Option(help="Only demands in this state.")] = None,
+    open_only: Annotated[bool, typer.Option("--open", help="Only demands still open.")] = False,
+    scope_text: ScopeOption = None,
+    priority: Annotated[Priority | None, typer.Option(help="Only this priority.")] = None,
+    member: Annotated[str | None, typer.Option(help="Only demands held by this member.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="At most this many rows.")] = 50,
+    as_json: Json = False,
+) -> None:
+    """The ticket list: demands by state, place, priority or holder, newest first."""
+    with store_system().index_view() as index:
+        rows = index.list_demands(
+            state=state, open_only=open_only, scope=scope(scope_text), priority=priority,
+            claimant_member=member, limit=limit,
+        )  # fmt: skip
+    if as_json:
+        print_json(rows)
+        return
+    console.print(
+        table(
+            f"Demands ({len(rows)}{'+' if len(rows) == limit else ''})",
+            ["demand", "title", "state", "priority", "community", "level", "held by", "due", "collected"],
+            (
+                (
+                    r.demand_id,
+                    r.title,
+                    r.state.value,
+                    r.priority.value,
+                    r.community,
+                    r.level.value,
+                    r.claimant_member,
+                    r.due_at if r.state.is_open else None,
+                    r.collected_at,
+                )
+                for r in rows
+            ),
+        )
+    )
+
+
+@app.command(rich_help_panel=PANEL)
+def overdue(
+    scope_text: ScopeOption = None,
+    priority: Annotated[Priority | None, typer.Option(help="Only this priority.")] = None,
+    due_within: DueWithin = None,
+    as_json: Json = False,
+) -> None:
+    """Open demands past (or near) their deadline, most overdue first."""
+    with store_system().index_view() as index:
+        rows = index.overdue(
+            now=datetime.now(UTC), due_within=duration(due_within), scope=scope(scope_text), priority=priority
+        )
+    if as_json:
+        print_json(rows)
+        return
+    columns = ["demand", "title", "priority", "state", "waiting for", "level", "responsible", "due",
+               "late by", "escalations"]  # fmt: skip
+    console.print(
+        table(
+            f"Overdue demands ({len(rows)})",
+            columns,
+            (
+                (
+                    r.demand_id,
+                    r.title,
+                    r.priority.value,
+                    r.state.value,
+                    r.stage.value if r.stage else None,
+                    r.level.value,
+                    r.responsible_unit,
+                    r.due_at,
+                    lateness(r.overdue_by),
+                    r.escalations,
+                )
+                for r in rows
+            ),
+        )
+    )
+
+
+@app.command(rich_help_panel=PANEL)
+def escalate(
+    demand_id: Annotated[str | None, typer.Argument(help="The demand to escalate.")] = None,
+    reason: Annotated[str, typer.Option(help="Why (recorded: 督查问责).")] = "",
+    all_overdue: Annotated[
+        bool, typer.Option("--all-overdue", help="Escalate every overdue demand.")
+    ] = False,
+    scope_text: ScopeOption = None,
+    priority: Annotated[Priority | None, typer.Option(help="With --all-overdue: only this priority.")] = None,
+    due_within: DueWithin = None,
+    actor: Actor = "operator",
+    as_json: Json = False,
+) -> None:
+    """Move a demand one level up the ladder, or every overdue one in a scope (with a summary)."""
+    from rich.progress import Progress
+
+    from engine.commands import Escalate
+
+    if not reason:
+        fail("--reason is required: escalations are recorded with who and why", 2)
+    command = build(Escalate, by=actor, reason=reason)
+    if not all_overdue:
+        if demand_id is None:
+            fail("name a demand, or use --all-overdue", 2)
+        send(demand_id, command, as_json)
+        return
+    with store_system().index_view() as index:
+        rows = index.overdue(
+            now=datetime.now(UTC), due_within=duration(due_within), scope=scope(scope_text), priority=priority
+        )
+
+    async def go() -> dict[str, str]:
+        client = await system().client()
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("escalating", total=len(rows))
+            return await client.command_many(
+                [r.demand_id for r in rows], command, on_done=lambda _id, _outcome: progress.advance(task)
+            )
+
+    results = run(go())
+    escalated = [d for d, outcome in results.items() if outcome == "ok"]
+    refused = {d: o for d, o in results.items() if o != "ok"}
+    if as_json:
+        print_json({"escalated": escalated, "refused": refused})
+    else:
+        console.print(f"escalated {len(escalated)} of {len(rows)} overdue demands")
+        if refused:
+            console.print(table("Not escalated", ["demand", "why"], refused.items()))
+    if rows and not escalated:
+        raise typer.Exit(1)  # every one was refused: a script must not read that as success
+
+
+@app.command(rich_help_panel=PANEL)
+def transfer(
+    demand_id: DemandId,
+    to_unit: Annotated[str, typer.Option(help="The unit or department that takes it over.")],
+    reason: Reason,
+    actor: Actor = "operator",
+    as_json: Json = False,
+) -> None:
+    """Hand a difficult demand to another unit or department (转办)."""
+    from engine.commands import Transfer
+
+    send(demand_id, build(Transfer, by=actor, to_unit=to_unit, reason=reason), as_json)
+
+
+@app.command(rich_help_panel=PANEL)
+def reassign(
+    demand_id: DemandId,
+    member: Annotated[str, typer.Option(help="The member who takes it over.")],
+    unit: Annotated[str, typer.Option(help="That member's unit.")],
+    reason: Reason,
+    actor: Actor = "operator",
+    as_json: Json = False,
+) -> None:
+    """Give a claimed demand to another member."""
+    from engine.commands import Reassign
+
+    send(demand_id, build(Reassign, by=actor, member=member, unit=unit, reason=reason), as_json)
+
+
+@app.command(rich_help_panel=PANEL)
+def extend(
+    demand_id: DemandId,
+    by: Annotated[str, typer.Option("--by", help="How much longer, e.g. 12h or 1d.")],
+    reason: Reason,
+    actor: Actor = "operator",
+    as_json: Json = False,
+) -> None:
+    """Move the current deadline later, with a reason."""
+    from engine.commands import Extend
+
+    send(demand_id, build(Extend, by=actor, extra=duration(by), reason=reason), as_json)
+
+
+@app.command(rich_help_panel=PANEL)
+def merge(
+    demand_id: Annotated[str, typer.Argument(help="The duplicate, which closes as merged.")],
+    into: Annotated[str, typer.Option(help="The original demand, which gains the duplicate's reporter.")],
+    reason: str = "duplicate",
+    actor: Actor = "operator",
+    as_json: Json = False,
+) -> None:
+    """Close a duplicate into its original; both histories stay, both residents get the feedback."""
+    from engine.commands import Merge
+
+    send(demand_id, build(Merge, by=actor, into=into, reason=reason), as_json)

@@ -1,0 +1,122 @@
+"""What the CLI prints: one-line errors, tables (escaped, figures whole), JSON for scripts."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import typer
+from rich import box
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from engine.status import DemandStatus
+
+console = Console(width=None if sys.stdout.isatty() else 160)  # piped: wide, not cut to 80
+err_console = Console(stderr=True)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print one red line to stderr and exit with `code`: user mistakes get no stack trace."""
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def print_json(data: Any) -> None:
+    """Machine-readable output for scripts."""
+    from pydantic import BaseModel
+
+    if isinstance(data, BaseModel):
+        data = data.model_dump(mode="json")
+    elif isinstance(data, list):
+        data = [d.model_dump(mode="json") if isinstance(d, BaseModel) else d for d in data]
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def cell(value: Any) -> str:
+    """A table cell: times to the minute, None as a dash, rates as percentages, text escaped."""
+    if value is None:
+        return "-"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, float):
+        return f"{value:g}"
+    return escape(printable(str(value)))  # residents' text may hold [brackets] rich would eat as markup
+
+
+def printable(text: str) -> str:
+    """Text with control characters (ESC sequences, NUL) shown as `\\xNN`, never acted on by a terminal."""
+    return "".join(ch if ch.isprintable() or ch == " " else f"\\x{ord(ch):02x}" for ch in text)
+
+
+def percent(value: float | None) -> str:
+    """A rate as a percentage with one decimal, or a dash where there is no denominator."""
+    return "-" if value is None else f"{value:.1%}"
+
+
+def lateness(overdue_by: timedelta) -> str:
+    """How late a demand is ("3h20m"), or how long it has left ("due in 2h")."""
+    from engine.policies.timelimits import format_duration
+
+    if overdue_by >= timedelta(0):
+        return format_duration(overdue_by)
+    return f"due in {format_duration(-overdue_by)}"
+
+
+def _is_figure(value: Any) -> bool:
+    return isinstance(value, int | float | Decimal) or (
+        isinstance(value, str) and (value == "-" or value.endswith("%"))
+    )
+
+
+def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
+    """A rich table: figures right-aligned and never broken, text wrapped rather than cut."""
+    materialised = [list(row) for row in rows]
+    result = Table(
+        title=escape(title), title_justify="left", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False
+    )
+    for index, column in enumerate(columns):
+        figures = bool(materialised) and all(_is_figure(row[index]) for row in materialised)
+        if figures:
+            result.add_column(column, justify="right", no_wrap=True)
+        else:  # keep short labels whole; let long text (titles, notes) wrap
+            widest = max([len(column), *(len(cell(row[index])) for row in materialised)])
+            result.add_column(column, overflow="fold", min_width=min(widest, 12))
+    for row in materialised:
+        result.add_row(*(cell(v) for v in row))
+    return result
+
+
+def show_status(status: DemandStatus, as_json: bool) -> None:
+    """Print a demand's status as a two-column table, or as JSON."""
+    if as_json:
+        print_json(status)
+        return
+    clock, holder = status.clock, status.claimant
+    where = status.location
+    rows = [
+        ("demand", status.demand_id),
+        ("state", status.state.value),
+        ("title", status.title),
+        ("priority", status.priority.value),
+        ("community / grid", f"{where.community} / {where.grid}" if where else None),
+        ("level", status.level.value),
+        ("responsible unit", status.responsible_unit),
+        ("held by", f"{', '.join(holder.members)} ({holder.unit})" if holder else None),
+        ("waiting for", clock.stage.value if clock else None),
+        ("warn at", clock.warn_at if clock else None),
+        ("due at", clock.due_at if clock else None),
+        ("overdue", "yes" if status.overdue else "no"),
+        ("escalations", status.escalations),
+        ("reopened", status.reopened),
+        ("rating", status.rating.value if status.rating else None),
+        ("outcome", status.outcome.value if status.outcome else None),
+        ("version", status.version),
+    ]
+    console.print(table(f"Demand {status.demand_id}", ["field", "value"], rows))

@@ -1,0 +1,154 @@
+"""What every verb needs: the System built from settings, running a call, and one-line errors.
+
+The one place where the CLI turns the parts' errors (a bad setting or policy file, a refused
+command, an unknown demand, a store or server that is down) into a line and an exit code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from datetime import timedelta
+from functools import cache
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from adapters.cli.output import err_console, fail
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from adapters.bootstrap import System
+    from engine.periods import Period
+    from engine.scope import Scope
+
+T = TypeVar("T")
+M = TypeVar("M", bound="BaseModel")
+
+
+@cache
+def system() -> System:
+    """The System of this run, from the environment and .env; a bad setting or policy is one line."""
+    from pydantic import ValidationError
+
+    from adapters.bootstrap import System
+    from adapters.settings import Settings
+    from engine.policies.files import PolicyError
+    from engine.values import field_errors
+
+    try:
+        built = System(Settings())
+        _ = built.time_limits, built.points_policy  # refuse a bad policy file at start
+    except PolicyError as error:
+        fail(str(error), 2)
+    except ValidationError as error:
+        fail(f"invalid settings: {field_errors(error, env_prefix='MICRODEMAND_')}", 2)
+    return built
+
+
+@cache
+def store_system() -> System:
+    """The System, for a verb that opens the event store or a view: the database is checked first.
+
+    Verbs that only talk to Temporal don't wait on (or for) the database.
+    """
+    from adapters.bootstrap import StoreUnavailableError
+
+    current = system()
+    try:
+        current.check_database()
+    except StoreUnavailableError as error:
+        fail(str(error), 2)
+    return current
+
+
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine, turning the domain's and Temporal's refusals into one-line errors."""
+    from pydantic import ValidationError
+
+    from adapters.demands_client import CommandRefusedError
+    from engine.application import DemandNotFoundError
+    from engine.lifecycle import Refused
+    from engine.values import field_errors
+
+    try:
+        return asyncio.run(coroutine)
+    except (CommandRefusedError, Refused, DemandNotFoundError) as error:
+        fail(str(error), 1)
+    except ValidationError as error:
+        fail(field_errors(error), 2)
+    except RuntimeError as error:
+        if "connect" in str(error).lower():
+            fail(
+                f"cannot reach Temporal at {system().settings.temporal_address}: "
+                "start the stack with `make run` (or set MICRODEMAND_TEMPORAL_ADDRESS)",
+                2,
+            )
+        raise
+
+
+def build(model: type[M], **fields: object) -> M:
+    """Validate CLI input into a payload; a bad value is a one-line error naming the field."""
+    from pydantic import ValidationError
+
+    from engine.values import field_errors
+
+    try:
+        return model(**{k: v for k, v in fields.items() if v is not None})
+    except ValidationError as error:
+        fail(field_errors(error), 2)
+
+
+def duration(text: str | None) -> timedelta | None:
+    """`12h`, `1d` ... as a timedelta (None stays None); a bad one is a one-line error."""
+    from engine.policies.timelimits import parse_duration
+
+    if text is None:
+        return None
+    try:
+        return parse_duration(text)
+    except ValueError as error:
+        fail(str(error), 2)
+
+
+def scope(text: str | None) -> Scope:
+    """`community:Xinhua` ... as a Scope (`all` or nothing: everywhere); a bad one is one line."""
+    from engine.scope import Scope
+
+    try:
+        return Scope.parse(text)
+    except ValueError as error:
+        fail(str(error), 2)
+
+
+def period(text: str) -> Period:
+    """`2026`, `2026-Q3`, `2026-10` ... as a Period; a bad one is one line."""
+    from engine.periods import Period
+
+    try:
+        return Period.parse(text)
+    except ValueError as error:
+        fail(str(error), 2)
+
+
+def store_error(error: Exception) -> int:
+    """One line saying which store could not be used and why; the exit code for it."""
+    err_console.print(
+        f"[bold red]error:[/] cannot use {system().where}: {error}", highlight=False, soft_wrap=True
+    )
+    return 2
+
+
+def is_store_error(error: BaseException) -> bool:
+    """Whether `error` says an event store or view database is down, missing or locked."""
+    import sqlite3
+
+    from eventsourcing.persistence import OperationalError
+
+    if isinstance(error, OperationalError | sqlite3.OperationalError):
+        return True
+    try:
+        import psycopg
+        from psycopg_pool import PoolTimeout
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        return False
+    return isinstance(error, psycopg.OperationalError | PoolTimeout)

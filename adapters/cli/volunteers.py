@@ -1,0 +1,131 @@
+"""Verbs for volunteers and their units: `points`, `redeem`, `ranking`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from adapters.cli.options import Json, ScopeOption
+from adapters.cli.output import console, fail, print_json, table
+from adapters.cli.runtime import period, scope, store_system
+
+app = typer.Typer()
+PANEL = "Volunteers and units"
+
+
+class By(StrEnum):
+    """Whom a ranking ranks."""
+
+    MEMBER = "member"
+    UNIT = "unit"
+
+
+@app.command(
+    "points",
+    rich_help_panel=PANEL,
+    help="Show a member's time-bank balance, points earned and redeemed, and recent ledger entries."
+    "\n\nEarned points come from the points ledger (closed demands, minus reversals). The balance "
+    "is earned minus redeemed and never below zero; `owed` is points already redeemed that a later "
+    "reopen took back, which future earnings pay off first.",
+)
+def points(
+    member: Annotated[str, typer.Argument(metavar="MEMBER", help="The member's name, as claims record it.")],
+    recent: Annotated[int, typer.Option(min=0, max=200, help="How many recent entries to show.")] = 10,
+    as_json: Json = False,
+) -> None:
+    """Show a member's balance, earned and redeemed points, and recent ledger entries."""
+    from engine.vocabulary import AccountKind
+
+    with store_system().points_view() as ledger, store_system().time_bank(ledger) as bank:
+        balance = bank.balance(member)
+        entries = ledger.recent(AccountKind.MEMBER, member, recent)
+    if as_json:
+        print_json(
+            {**balance.model_dump(mode="json"), "recent": [e.model_dump(mode="json") for e in entries]}
+        )
+        return
+    console.print(
+        table(
+            f"Time bank: {member}",
+            ["balance", "earned", "redeemed", "owed"],
+            [(balance.balance, balance.earned, balance.redeemed, balance.owed)],
+        )
+    )
+    console.print(
+        table(
+            "Recent entries",
+            ["when", "demand", "points", "why", "policy"],
+            ((e.at, e.demand_id, e.points, e.reason, e.version) for e in entries),
+        )
+    )
+
+
+@app.command("redeem", rich_help_panel=PANEL)
+def redeem(
+    member: Annotated[str, typer.Argument(metavar="MEMBER", help="The member redeeming points.")],
+    amount: Annotated[str, typer.Argument(metavar="POINTS", help="Points to redeem, e.g. 12 or 12.5.")],
+    for_what: Annotated[str, typer.Option("--for", help='What they are redeemed for, e.g. "a haircut".')],
+    as_json: Json = False,
+) -> None:
+    """Redeem a member's points for a service or goods; refused if the balance would go negative."""
+    from engine.timebank import InsufficientPointsError, InvalidAmountError, TimeBankBusyError
+
+    if not for_what.strip():
+        fail("say what the points are redeemed for with --for", 2)
+    with store_system().time_bank() as bank:
+        try:
+            balance = bank.redeem(member, amount, for_what.strip(), datetime.now(UTC))
+        except InvalidAmountError as error:
+            fail(str(error), 2)
+        except (InsufficientPointsError, TimeBankBusyError) as error:
+            fail(str(error), 1)
+    if as_json:
+        print_json(balance.model_dump(mode="json"))
+    else:
+        typer.echo(
+            f"redeemed {amount} points for {for_what.strip()}; {member}'s balance is {balance.balance}"
+        )
+
+
+@app.command(
+    "ranking",
+    rich_help_panel=PANEL,
+    help="Rank members or units by points earned in a period and place (for star ratings and awards)."
+    "\n\nPoints count on the day their ledger entry was written: a demand's points on the day it "
+    "closed, a reversal on the day it was reopened.",
+)
+def ranking(
+    by: Annotated[By, typer.Option(help="Rank members, or their units (dual points).")] = By.MEMBER,
+    scope_text: ScopeOption = None,
+    period_text: Annotated[
+        str | None,
+        typer.Option(
+            "--period", help="2026, 2026-Q3, 2026-10 or a range 2026-01..2026-06; default: this year."
+        ),
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="How many places to show.")] = 20,
+    as_json: Json = False,
+) -> None:
+    """Rank members or units by points earned in a period and place."""
+    from engine.vocabulary import AccountKind
+
+    wanted_period = period(period_text or str(datetime.now(UTC).year))
+    wanted_scope = scope(scope_text)
+    with store_system().points_view() as view:
+        standings = view.ranking(AccountKind(by.value), wanted_period, wanted_scope, limit)
+    if as_json:
+        print_json(
+            [{**s.model_dump(mode="json", exclude={"tenths"}), "points": str(s.points)} for s in standings]
+        )
+        return
+    where = "everywhere" if wanted_scope.everywhere else f"{wanted_scope.place} {wanted_scope.name}"
+    console.print(
+        table(
+            f"Points by {by.value}, {wanted_period.label}, {where}",
+            ["rank", by.value, "points", "demands"],
+            ((s.rank, s.account, s.points, s.demands) for s in standings),
+        )
+    )

@@ -1,0 +1,157 @@
+"""The demand index projection: one row per demand, kept from the MicroDemand events alone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eventsourcing.dispatch import singledispatchmethod
+
+from engine.demand import MicroDemand, step_of
+from engine.lifecycle import State, Step, next_state
+from engine.values import Clock
+from engine.vocabulary import Level, Outcome
+from projections.index.models import DemandRecord
+from projections.index.view import DemandIndexView
+from projections.projection import Projection, UnhandledEventError
+
+E: Any = MicroDemand  # its @event classes are generated at runtime, unseen by mypy
+
+
+def _clock(clock: Clock | None) -> dict[str, Any]:
+    # A new clock (or none, once final) also clears the warning and overdue marks, as the
+    # aggregate does: they belong to the deadline that is gone.
+    return {
+        "clock_stage": clock.stage if clock else None,
+        "clock_on_due": clock.on_due if clock else None,
+        "warn_at": clock.warn_at if clock else None,
+        "due_at": clock.due_at if clock else None,
+        "warned": False,
+        "overdue": False,
+    }
+
+
+class DemandIndexProjection(Projection[DemandIndexView]):
+    """Keeps DemandIndexView: each event moves its demand's row by the one transition table.
+
+    An event with no handler of its own moves the row by its step (`engine.demand.EVENT_STEPS`)
+    and takes its clock if it carries one; an event of the aggregate with no step is refused.
+    """
+
+    name = DemandIndexView.name
+
+    @singledispatchmethod
+    def process_event(self, domain_event: Any, position: int) -> None:
+        """Any other event of a demand: move its row by the event's step."""
+        if not isinstance(domain_event, MicroDemand.Event):
+            return  # not a demand's event: nothing to index
+        try:
+            step = step_of(domain_event)
+        except KeyError:
+            raise UnhandledEventError(self.name, domain_event) from None
+        self._step(domain_event, position, step, getattr(domain_event, "clock", None))
+
+    @process_event.register(E.Collected)
+    def _collected(self, e: Any, position: int) -> None:
+        where = e.location
+        record = DemandRecord(
+            originator_id=e.originator_id, demand_id=e.demand_id, source=e.source,
+            external_id=e.external_id, kind=e.kind, title=e.title, channel=e.channel,
+            category=e.category, priority=e.priority, post=e.post, city=where.city,
+            district=where.district, street=where.street, community=where.community, grid=where.grid,
+            state=next_state(State.NEW, Step.COLLECT), level=Level.COMMUNITY,
+            responsible_unit=where.community, collected_at=e.timestamp, updated_at=e.timestamp,
+            version=e.originator_version, last_notification_id=position, **_clock(e.clock),
+        )  # fmt: skip
+        self.view.save(record)
+
+    @process_event.register(E.Claimed)
+    def _claimed(self, e: Any, position: int) -> None:
+        self._step(
+            e, position, Step.CLAIM, e.clock, claimant_member=e.claimant.member,
+            claimant_unit=e.claimant.unit, claimed_at=lambda r: r.claimed_at or e.timestamp,
+        )  # fmt: skip
+
+    @process_event.register(E.Released)
+    def _released(self, e: Any, position: int) -> None:
+        self._step(e, position, Step.RELEASE, e.clock, claimant_member=None, claimant_unit=None)
+
+    @process_event.register(E.Evaluated)
+    def _evaluated(self, e: Any, position: int) -> None:
+        # The latest rating stays through a reopen, so unsatisfied residents count in the rate.
+        self._step(e, position, Step.EVALUATE, rating=e.rating)
+
+    @process_event.register(E.Closed)
+    def _closed(self, e: Any, position: int) -> None:
+        self._step(e, position, Step.CLOSE, outcome=e.outcome, on_time=e.on_time, closed_at=e.timestamp)
+
+    @process_event.register(E.Reopened)
+    def _reopened(self, e: Any, position: int) -> None:
+        self._step(
+            e, position, Step.REOPEN, e.clock, outcome=None, on_time=None, closed_at=None,
+            reopened=lambda r: r.reopened + 1,
+        )  # fmt: skip
+
+    @process_event.register(E.Withdrawn)
+    def _withdrawn(self, e: Any, position: int) -> None:
+        self._step(e, position, Step.WITHDRAW, outcome=Outcome.WITHDRAWN, withdrawn_at=e.timestamp)
+
+    @process_event.register(E.Merged)
+    def _merged(self, e: Any, position: int) -> None:
+        self._step(e, position, Step.MERGE, outcome=Outcome.MERGED, merged_into=e.into)
+
+    @process_event.register(E.DuplicateAbsorbed)
+    def _absorbed(self, e: Any, position: int) -> None:
+        # Only the count: the absorbed reporter is personal data and stays in the store.
+        self._step(e, position, Step.ABSORB, duplicates=lambda r: r.duplicates + 1)
+
+    @process_event.register(E.Escalated)
+    def _escalated(self, e: Any, position: int) -> None:
+        self._step(
+            e, position, Step.ESCALATE, e.clock, level=e.to_level, responsible_unit=e.to_unit,
+            escalations=lambda r: r.escalations + 1,
+        )  # fmt: skip
+
+    @process_event.register(E.Transferred)
+    def _transferred(self, e: Any, position: int) -> None:
+        self._step(e, position, Step.TRANSFER, responsible_unit=e.to_unit)
+
+    @process_event.register(E.Reassigned)
+    def _reassigned(self, e: Any, position: int) -> None:
+        self._step(
+            e, position, Step.REASSIGN, claimant_member=e.claimant.member, claimant_unit=e.claimant.unit
+        )
+
+    @process_event.register(E.Extended)
+    def _extended(self, e: Any, position: int) -> None:
+        self._step(e, position, Step.EXTEND, e.clock, warned=e.clock.warned_by(e.timestamp))
+
+    @process_event.register(E.Warned)
+    def _warned(self, e: Any, position: int) -> None:
+        self._step(e, position, Step.WARN, warned=True)
+
+    @process_event.register(E.Overdue)
+    def _overdue(self, e: Any, position: int) -> None:
+        self._step(e, position, Step.MARK_OVERDUE, overdue=True)
+
+    @process_event.register(E.Commended)
+    def _commended(self, e: Any, position: int) -> None:
+        self._step(e, position, Step.COMMEND, commendations=lambda r: r.commendations + 1)
+
+    def _step(self, e: Any, position: int, step: Step, clock: Clock | None = None, **changes: Any) -> None:
+        """Move the demand's row by `step`; callables in `changes` compute from the current row."""
+        record = self.view.record(e.originator_id)
+        if record is None:
+            raise LookupError(
+                f"{type(e).__name__} for aggregate {e.originator_id}, which was never collected"
+            )
+        if e.originator_version <= record.version:
+            return  # already in the row (a replayed notification): count it once
+        state = next_state(record.state, step)
+        update = {k: v(record) if callable(v) else v for k, v in changes.items()}
+        if clock is not None or (state.is_final and not record.state.is_final):
+            update = {**_clock(clock), **update}
+        update |= {
+            "state": state, "updated_at": e.timestamp, "version": e.originator_version,
+            "last_notification_id": position,
+        }  # fmt: skip
+        self.view.save(record.model_copy(update=update))

@@ -1,0 +1,195 @@
+"""The demand index view: rows staged by the projection, written with their position; SQL queries."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from datetime import UTC, datetime, timedelta
+from typing import ClassVar
+from uuid import UUID
+
+from engine.lifecycle import State
+from engine.periods import Bucket
+from engine.scope import Scope
+from engine.vocabulary import Channel, Kind, Level, Priority
+from projections.database import Cursor, Database
+from projections.index import queries
+from projections.index.models import DemandRecord, Dimension, OverdueRow, RateRow
+from projections.view import View
+
+
+class DemandIndexView(View):
+    """One row per demand in `demand_index`; queried for listings, rates and the overdue board."""
+
+    name = "demand_index"
+    cache_size: ClassVar[int] = 10_000
+
+    def __init__(self, db: Database, suffix: str = "") -> None:
+        self._cache: OrderedDict[UUID, DemandRecord] = OrderedDict()
+        self._staged: dict[UUID, DemandRecord] = {}
+        super().__init__(db, suffix)
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """The index table."""
+        return ("",)
+
+    def create_statements(self) -> list[str]:
+        """The index table and its indexes."""
+        return queries.create_statements(self.dialect, self.table(""))
+
+    # ---- written by DemandIndexProjection ------------------------------------------------------
+
+    def record(self, originator_id: UUID) -> DemandRecord | None:
+        """The row of the demand with this aggregate id (as staged, cached or stored), if collected."""
+        record = self._staged.get(originator_id) or self._cache.get(originator_id)
+        if record is None:
+            rows = self.db.select(
+                f"SELECT * FROM {self.qualified('')} WHERE originator_id = {self.dialect.param('id')}",
+                {"id": str(originator_id)},
+            )
+            record = DemandRecord.model_validate(rows[0]) if rows else None
+            if record is not None:
+                self._remember(record)
+        return record
+
+    def save(self, record: DemandRecord) -> None:
+        """Stage a row; it is written with the position at the next commit."""
+        self._staged[record.originator_id] = record
+
+    def flush(self, cursor: Cursor) -> None:
+        """Upsert every staged row."""
+        if self._staged:
+            sql = queries.upsert_statement(self.dialect, self.table(""))
+            value = self.dialect.value
+            cursor.executemany(sql, ({k: value(v) for k, v in record} for record in self._staged.values()))
+
+    def committed(self) -> None:
+        """The projection is the only writer, so rows it wrote are the stored rows: keep them."""
+        for record in self._staged.values():
+            self._remember(record)
+        self._staged.clear()
+
+    def discard(self) -> None:
+        """Forget staged and cached rows."""
+        self._staged.clear()
+        self._cache.clear()
+
+    def _remember(self, record: DemandRecord) -> None:
+        self._cache[record.originator_id] = record
+        self._cache.move_to_end(record.originator_id)
+        if len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+
+    # ---- queries ---------------------------------------------------------------------------
+
+    def demand(self, demand_id: str) -> DemandRecord | None:
+        """One demand's row, or None if the index has not seen it."""
+        rows = self.db.select(
+            f"SELECT * FROM {self.qualified('')} WHERE demand_id = {self.dialect.param('d')}",
+            {"d": demand_id},
+        )
+        return DemandRecord.model_validate(rows[0]) if rows else None
+
+    def list_demands(
+        self,
+        *,
+        state: State | None = None,
+        open_only: bool = False,
+        scope: Scope | None = None,
+        priority: Priority | None = None,
+        kind: Kind | None = None,
+        channel: Channel | None = None,
+        category: str | None = None,
+        level: Level | None = None,
+        responsible_unit: str | None = None,
+        claimant_unit: str | None = None,
+        claimant_member: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[DemandRecord]:
+        """The ticket index: demands matching every given filter, most recently collected first."""
+        equals: dict[str, object] = {
+            "state": state, "priority": priority, "kind": kind, "channel": channel,
+            "category": category, "level": level, "responsible_unit": responsible_unit,
+            "claimant_unit": claimant_unit, "claimant_member": claimant_member,
+        }  # fmt: skip
+        st = queries.list_statement(
+            self.dialect, self.table(""), equals=equals, open_only=open_only, scope=scope,
+            since=since, until=until, limit=limit, offset=offset,
+        )  # fmt: skip
+        return [DemandRecord.model_validate(row) for row in self.db.select(st.sql, st.params)]
+
+    def count_demands(self) -> int:
+        """How many demands the index holds."""
+        return int(self.db.select(f"SELECT COUNT(*) AS n FROM {self.qualified('')}")[0]["n"])
+
+    def rates(
+        self,
+        by: Dimension | str | None = None,
+        per: Bucket | str | None = None,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        scope: Scope | None = None,
+        now: datetime | None = None,
+        utc_offset: timedelta = timedelta(0),
+    ) -> list[RateRow]:
+        """Closed-loop figures of the demands collected in [since, until), per group and/or bucket.
+
+        Cohorts by collection time; `utc_offset` sets the local calendar of the buckets (+8h in
+        China). `open_overdue` counts the cohort's open demands past their deadline at `now`.
+        Raises ValueError for an unknown dimension or bucket.
+        """
+        dimension = Dimension(by) if by is not None else None
+        bucket = Bucket(per) if per is not None else None
+        st = queries.rates_statement(
+            self.dialect, self.table(""), by=dimension, per=bucket, scope=scope,
+            since=since, until=until, now=now or datetime.now(UTC), utc_offset=utc_offset,
+        )  # fmt: skip
+        rows = [RateRow.model_validate(row) for row in self.db.select(st.sql, st.params)]
+        if bucket is not None:
+            rows = [
+                r.model_copy(update={"period": bucket.label(r.period_start) if r.period_start else None})
+                for r in rows
+            ]
+        return rows
+
+    def overdue(
+        self,
+        now: datetime,
+        due_within: timedelta | None = None,
+        scope: Scope | None = None,
+        priority: Priority | str | None = None,
+        *,
+        level: Level | str | None = None,
+        limit: int = 500,
+    ) -> list[OverdueRow]:
+        """Open demands past their deadline at `now` (or due within `due_within`), most overdue first."""
+        st = queries.overdue_statement(
+            self.dialect, self.table(""), horizon=now + (due_within or timedelta(0)), scope=scope,
+            priority=Priority(priority).value if priority is not None else None,
+            level=Level(level).value if level is not None else None, limit=limit,
+        )  # fmt: skip
+        board = []
+        for row in self.db.select(st.sql, st.params):
+            record = DemandRecord.model_validate(row)
+            assert record.due_at is not None  # the query only returns demands with a running clock
+            board.append(
+                OverdueRow(
+                    demand_id=record.demand_id,
+                    title=record.title,
+                    priority=record.priority,
+                    state=record.state,
+                    stage=record.clock_stage,
+                    level=record.level,
+                    responsible_unit=record.responsible_unit,
+                    due_at=record.due_at,
+                    overdue_by=now - record.due_at,
+                    escalations=record.escalations,
+                    community=record.community,
+                    grid=record.grid,
+                )
+            )
+        return board

@@ -1,0 +1,1 @@
+"""The points ledger: entries written when demands close, reopen or are commended; balances, rankings."""

@@ -1,0 +1,178 @@
+"""SQL written once for SQLite and PostgreSQL: a Dialect fills in the differences, a Statement binds."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any, Literal, get_args
+from uuid import UUID
+
+from pydantic import BaseModel
+
+from engine.periods import Bucket
+
+ColumnKind = Literal["text", "int", "bool", "time", "date"]
+
+
+class Dialect(ABC):
+    """What differs between SQLite and PostgreSQL: parameters, types, names, calendar buckets."""
+
+    @abstractmethod
+    def param(self, name: str) -> str:
+        """A named parameter placeholder."""
+
+    @abstractmethod
+    def column_type(self, kind: ColumnKind) -> str:
+        """The column type that stores a kind of value."""
+
+    @abstractmethod
+    def table(self, name: str) -> str:
+        """A table's name as written in statements (schema-qualified where there are schemas)."""
+
+    @abstractmethod
+    def bucket_start(self, bucket: Bucket, column: str, offset_seconds: str) -> str:
+        """An expression for the first day of the bucket holding `column`, shifted to local time."""
+
+    @abstractmethod
+    def value(self, value: object) -> object:
+        """A parameter value in the form the database compares correctly (times, above all)."""
+
+    serial_key: str = "INTEGER PRIMARY KEY"
+    """The column definition of an auto-numbered key."""
+
+
+class SQLiteDialect(Dialect):
+    """SQLite: named `:params`, times as UTC ISO-8601 text of fixed width (so text order is time order)."""
+
+    serial_key = "INTEGER PRIMARY KEY AUTOINCREMENT"
+
+    def param(self, name: str) -> str:
+        """`:name`."""
+        return f":{name}"
+
+    def column_type(self, kind: ColumnKind) -> str:
+        """TEXT or INTEGER."""
+        return "INTEGER" if kind in ("int", "bool") else "TEXT"
+
+    def table(self, name: str) -> str:
+        """The bare name: the views file is the namespace."""
+        return name
+
+    def bucket_start(self, bucket: Bucket, column: str, offset_seconds: str) -> str:
+        """date() with modifiers; weeks start on Monday, as ISO weeks do."""
+        modifiers = {
+            Bucket.DAY: "",
+            Bucket.WEEK: ", 'weekday 0', '-6 days'",
+            Bucket.MONTH: ", 'start of month'",
+            Bucket.YEAR: ", 'start of year'",
+        }[bucket]
+        return f"date({column}, {offset_seconds} || ' seconds'{modifiers})"
+
+    def value(self, value: object) -> object:
+        """UTC text of fixed width for times, ISO text for days, values for enums, text for ids."""
+        if isinstance(value, datetime):
+            return value.astimezone(UTC).isoformat(timespec="microseconds")
+        if isinstance(value, Enum):
+            return value.value
+        if isinstance(value, UUID):
+            return str(value)
+        if isinstance(value, BaseModel):
+            return value.model_dump_json()
+        return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+class PostgresDialect(Dialect):
+    """PostgreSQL: `%(name)s` params, timestamptz, schema-qualified names."""
+
+    serial_key = "bigserial PRIMARY KEY"
+
+    def __init__(self, schema: str) -> None:
+        self.schema = schema
+
+    def param(self, name: str) -> str:
+        """`%(name)s`."""
+        return f"%({name})s"
+
+    def column_type(self, kind: ColumnKind) -> str:
+        """text, bigint, boolean, timestamptz or date."""
+        return {"text": "text", "int": "bigint", "bool": "boolean", "time": "timestamptz", "date": "date"}[
+            kind
+        ]
+
+    def table(self, name: str) -> str:
+        """ "schema"."name"."""
+        return f'"{self.schema}"."{name}"'
+
+    def bucket_start(self, bucket: Bucket, column: str, offset_seconds: str) -> str:
+        """date_trunc on the local wall-clock time; its weeks start on Monday, as ISO weeks do."""
+        local = f"({column} AT TIME ZONE 'UTC') + make_interval(secs => {offset_seconds})"
+        return f"(date_trunc('{bucket.value}', {local}))::date"
+
+    def value(self, value: object) -> object:
+        """Enum values as text (psycopg would otherwise send member names), ids as text."""
+        if isinstance(value, Enum):
+            return value.value
+        if isinstance(value, UUID):
+            return str(value)
+        if isinstance(value, BaseModel):
+            return value.model_dump_json()
+        return value
+
+
+class Statement:
+    """SQL text and its named parameters, built up clause by clause."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect
+        self.params: dict[str, object] = {}
+        self.clauses: list[str] = []
+        self.sql = ""
+
+    def bind(self, name: str, value: object) -> str:
+        """Bind a parameter; returns its placeholder."""
+        self.params[name] = self.dialect.value(value)
+        return self.dialect.param(name)
+
+    def where(self, template: str, **values: object) -> None:
+        """Add a condition; `{name}` in the template becomes the placeholder of `values[name]`."""
+        self.clauses.append(template.format(**{k: self.bind(k, v) for k, v in values.items()}))
+
+    @property
+    def where_sql(self) -> str:
+        """The WHERE clause (empty without conditions)."""
+        return " WHERE " + " AND ".join(self.clauses) if self.clauses else ""
+
+
+def column_kind(annotation: Any) -> ColumnKind:
+    """The kind of column that stores a model field of this annotation."""
+    from datetime import date
+
+    types = [t for t in (get_args(annotation) or (annotation,)) if t is not type(None)]
+    kinds: dict[Any, ColumnKind] = {datetime: "time", date: "date", bool: "bool", int: "int"}
+    return kinds.get(types[0], "text")
+
+
+def model_columns(model: type[BaseModel]) -> dict[str, tuple[ColumnKind, bool]]:
+    """Column kind and nullability of every field of a row model, so table and model cannot drift."""
+    return {
+        name: (column_kind(field.annotation), type(None) in get_args(field.annotation))
+        for name, field in model.model_fields.items()
+    }
+
+
+def create_table(dialect: Dialect, table: str, columns: dict[str, tuple[ColumnKind, bool]], key: str) -> str:
+    """CREATE TABLE IF NOT EXISTS with the given columns and primary key."""
+    body = ", ".join(
+        f"{name} {dialect.column_type(kind)}{'' if nullable else ' NOT NULL'}"
+        for name, (kind, nullable) in columns.items()
+    )
+    return f"CREATE TABLE IF NOT EXISTS {dialect.table(table)} ({body}, PRIMARY KEY ({key}))"
+
+
+def create_index(dialect: Dialect, table: str, name: str, columns: str, *, unique: bool = False) -> str:
+    """CREATE INDEX IF NOT EXISTS `<table>_<name>`: its name follows its table's (rebuilt views too)."""
+    return (
+        f"CREATE {'UNIQUE ' if unique else ''}INDEX IF NOT EXISTS {table}_{name} "
+        f"ON {dialect.table(table)} ({columns})"
+    )

@@ -1,0 +1,58 @@
+"""Each command is spelled once: its payload names its update, and the workflow and the CLI agree."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from temporalio.workflow import _Definition
+
+from adapters.cli import app
+from engine import commands as c
+from engine.demand import MicroDemand
+from engine.lifecycle import TRANSITIONS
+from projections.index.projection import DemandIndexProjection
+from projections.projection import UnhandledEventError
+from workflows.demand import MicroDemandWorkflow
+
+DEFINITION = _Definition.from_class(MicroDemandWorkflow)
+
+
+def cli_verbs() -> set[str]:
+    """Every verb of the `microdemand` command."""
+    import typer.main
+
+    return set(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
+
+
+def test_the_workflows_updates_are_exactly_the_payloads_that_name_one() -> None:
+    assert set(DEFINITION.updates) == set(c.UPDATES)
+    for name, update in DEFINITION.updates.items():
+        assert update.arg_types == [c.UPDATES[name]], f"update {name} takes {update.arg_types}"
+
+
+def test_the_platforms_signals_are_the_payloads_that_name_one() -> None:
+    for name, payload in c.SIGNALS.items():
+        assert DEFINITION.signals[name].arg_types == [payload]
+
+
+def test_every_update_has_a_cli_verb_of_the_same_name() -> None:
+    missing = {name.replace("_", "-") for name in c.UPDATES} - cli_verbs()
+    assert not missing, f"updates without a CLI verb: {sorted(missing)}"
+
+
+def test_every_command_asks_for_a_step_of_the_transition_table() -> None:
+    for payload in (*c.UPDATES.values(), *c.SIGNALS.values()):
+        step = payload.model_fields["step"].default
+        assert step in TRANSITIONS, payload
+
+
+class _Unheard(MicroDemand.Event):  # type: ignore[name-defined,misc]
+    """An event of the aggregate that no read model has heard of."""
+
+
+def test_the_index_refuses_loudly_an_event_of_the_aggregate_it_cannot_place() -> None:
+    projection: Any = DemandIndexProjection.__new__(DemandIndexProjection)
+    event = _Unheard.model_construct()
+    with pytest.raises(UnhandledEventError, match="no handler for _Unheard events"):
+        projection.process_event(event, 1)
