@@ -228,6 +228,7 @@ class System:
         `overrides` replace Worker options (tests swap in a faulty recorder or a shorter run).
         """
         from temporalio.worker import Worker
+        from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
         from workflows.activities import Recorder
         from workflows.demand import MicroDemandWorkflow
@@ -236,9 +237,14 @@ class System:
         options: dict[str, Any] = {
             "task_queue": self.settings.task_queue,
             "workflows": [MicroDemandWorkflow],
-            "activities": [recorder.record, recorder.lookup],
+            "activities": [recorder.record, recorder.lookup, recorder.reject],
             "activity_executor": ThreadPoolExecutor(ACTIVITY_THREADS, thread_name_prefix="record"),
             "max_concurrent_activities": ACTIVITY_THREADS,
             "graceful_shutdown_timeout": timedelta(seconds=10),  # let in-flight appends finish
+            # Logging from inside a workflow goes through structlog, which may render with rich:
+            # both come in from outside the sandbox rather than being imported (and refused) in it.
+            "workflow_runner": SandboxedWorkflowRunner(
+                restrictions=SandboxRestrictions.default.with_passthrough_modules("structlog", "rich")
+            ),
         }
         return Worker(client, **{**options, **overrides})

@@ -22,9 +22,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from engine.application import DemandNotFoundError
 from engine.commands import Command, Submission
 from engine.status import DemandStatus
-from workflows.demand import MicroDemandWorkflow
-
-WORKFLOW_TYPE = "MicroDemand"
+from workflows.demand import WORKFLOW_TYPE, MicroDemandWorkflow
 
 
 class CommandRefusedError(Exception):
@@ -58,8 +56,9 @@ class DemandsClient:
         if command.update is None:
             raise TypeError(f"{type(command).__name__} is not sent by callers")
         try:
-            update = getattr(MicroDemandWorkflow, command.update)  # the typed update it names
-            return await self._handle(demand_id).execute_update(update, command)
+            return await self._handle(demand_id).execute_update(
+                command.update, command, result_type=DemandStatus
+            )
         except WorkflowUpdateFailedError as error:
             raise CommandRefusedError(_reason(error)) from None
         except RPCError as error:

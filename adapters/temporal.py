@@ -24,3 +24,47 @@ async def connect(settings: Settings) -> Client:
         tls=tls if not api_key else True,
         api_key=api_key,
     )
+
+
+class SearchAttributesMissingError(RuntimeError):
+    """The namespace lacks microdemand's search attributes and they could not be registered."""
+
+
+async def ensure_search_attributes(client: Client) -> None:
+    """Register the demands' search attributes in the client's namespace where they are missing.
+
+    A workflow that upserts an attribute the namespace does not know fails its task, so a worker
+    checks first; on a cluster where this client may not register them, it says which to add.
+    """
+    from temporalio.api.enums.v1 import IndexedValueType
+    from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
+    from temporalio.service import RPCError, RPCStatusCode
+
+    from workflows.search import KEYS
+
+    wanted = {
+        key.name: IndexedValueType.Value(f"INDEXED_VALUE_TYPE_{key.indexed_value_type.name}") for key in KEYS
+    }
+    try:
+        listed = await client.operator_service.list_search_attributes(
+            ListSearchAttributesRequest(namespace=client.namespace)
+        )
+        missing = {name: kind for name, kind in wanted.items() if name not in listed.custom_attributes}
+    except RPCError as error:
+        if error.status != RPCStatusCode.UNIMPLEMENTED:  # the time-skipping test server cannot list
+            raise
+        missing = wanted
+    if not missing:
+        return
+    try:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(namespace=client.namespace, search_attributes=missing)
+        )
+    except RPCError as error:
+        if error.status == RPCStatusCode.ALREADY_EXISTS:
+            return
+        names = ", ".join(f"{name} ({IndexedValueType.Name(kind)})" for name, kind in missing.items())
+        raise SearchAttributesMissingError(
+            f"namespace {client.namespace} lacks the search attributes {names} and this client cannot "
+            f"add them ({error.message}): register them with `temporal operator search-attribute create`"
+        ) from None

@@ -8,6 +8,7 @@ from temporalio import workflow
 from temporalio.client import Client
 
 from adapters.bootstrap import System
+from adapters.temporal import ensure_search_attributes
 from engine.logs import get_logger
 
 log = get_logger(__name__)
@@ -20,6 +21,7 @@ workflow.logger.workflow_info_on_message = False
 async def run_worker(system: System, client: Client, stop: asyncio.Event | None = None) -> None:
     """Run a worker until `stop` is set (or the task is cancelled), then shut down and close the store."""
     settings = system.settings
+    await ensure_search_attributes(client)
     store = system.open_store()
     worker = system.worker(client, store)
     executor = worker.config()["activity_executor"]

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
-from engine.commands import Absorb, Command, Submission
-from engine.demand import MicroDemand, aggregate_id
+from engine import rules
+from engine.commands import Absorb, Amend, Command, Merge, Submission
+from engine.demand import FOREIGN_EVENTS, MicroDemand, aggregate_id, step_of
 from engine.eventmodel import DomainEvent, PydanticApplication
+from engine.intake import Rejection
+from engine.lifecycle import Refused, State, Step
 from engine.policies.timelimits import TimeLimits, load_time_limits
 from engine.status import DemandStatus
 
@@ -28,10 +33,24 @@ class VersionGapError(RuntimeError):
     """The store is behind what the workflow expects: an event is missing. Never silently fixed."""
 
 
+class StaleCommandError(Refused):
+    """The demand moved on in the store since the caller last saw it, by something else than this
+    command: nothing was recorded. Carries the stored status, so the caller can catch up."""
+
+    def __init__(self, demand: MicroDemand, step: Step, expected_version: int, status: DemandStatus) -> None:
+        self.status = status
+        super().__init__(
+            demand.demand_id, demand.state, step,
+            f"it changed meanwhile (version {demand.version}, the command expected {expected_version}); "
+            "nothing was recorded",
+        )  # fmt: skip
+
+
 class Demands(PydanticApplication):
     """The store of micro-demands: a thin façade over the MicroDemand aggregate."""
 
     name = "Demands"
+    attempts = 20
 
     def __init__(self, env: Mapping[str, str] | None = None, *, limits: TimeLimits | None = None) -> None:
         super().__init__(env)
@@ -40,43 +59,112 @@ class Demands(PydanticApplication):
     def record(self, demand_id: str, command: Command, at: datetime, expected_version: int) -> DemandStatus:
         """Apply `command` to the demand at `expected_version` and store its events.
 
-        Idempotent: if the demand is already past `expected_version`, this command was recorded
-        by an earlier attempt (a retried activity, a replayed workflow), so nothing is written
-        and the stored status is returned. Concurrent writers collide on the aggregate version.
+        Idempotent: if the events after `expected_version` begin with this very command (a retried
+        activity, a replayed workflow), nothing is written and the stored status is returned.
+        Events another demand's merge wrote meanwhile (`DuplicateAbsorbed`) are stepped over and
+        the command applies on top of them; anything else after `expected_version` is refused
+        (StaleCommandError), never dropped. Concurrent writers collide on the aggregate version.
         """
-        demand = self._find(demand_id)
-        current = demand.version if demand is not None else 0
-        if current > expected_version:
-            assert demand is not None
-            return demand.status()
-        if current < expected_version:
-            raise VersionGapError(
-                f"demand {demand_id} is at version {current} in the store, "
-                f"but the workflow expected {expected_version}"
-            )
+        for _ in range(self.attempts):
+            demand = self._find(demand_id)
+            if isinstance(command, Submission) and demand is not None:
+                if expected_version == 0:
+                    return self._status(demand)  # collected already (a retry, or a push after its loop ended)
+                command = Amend.of(command)  # a repeated push: the same content, or an amendment
+            current = demand.version if demand is not None else 0
+            if current < expected_version:
+                raise VersionGapError(
+                    f"demand {demand_id} is at version {current} in the store, "
+                    f"but the workflow expected {expected_version}"
+                )
+            behind = current > expected_version
+            if demand is not None and behind and self._recorded(demand, command, at, expected_version):
+                return self._status(demand)
+            try:
+                return self._apply(demand_id, demand, command, at)
+            except IntegrityError:
+                continue  # another writer saved first: read again and decide again
+        raise RuntimeError(f"demand {demand_id}: commands kept colliding; nothing was recorded")
+
+    def _recorded(self, demand: MicroDemand, command: Command, at: datetime, expected_version: int) -> bool:
+        """Whether the events after `expected_version` already hold `command` (True), or only other
+        demands' absorbed duplicates, on top of which it can apply (False). StaleCommandError if not."""
+        later: list[Any] = list(self.events.get(demand.id, gt=expected_version))
+        while later and type(later[0]).__name__ in FOREIGN_EVENTS and command.step is not Step.ABSORB:
+            later.pop(0)
+        if not later:
+            return False
+        first = later[0]
+        if step_of(first) is command.step and first.timestamp == at:
+            return True
+        if (
+            command.step is Step.ABSORB
+            and isinstance(command, Absorb)
+            and command.duplicate_id in demand.duplicates
+        ):
+            return True
+        raise StaleCommandError(demand, command.step, expected_version, self._status(demand))
+
+    def _apply(
+        self, demand_id: str, demand: MicroDemand | None, command: Command, at: datetime
+    ) -> DemandStatus:
         if isinstance(command, Submission):
             demand = MicroDemand.collect(command, at, self.limits)
-        elif isinstance(command, Absorb):
-            assert demand is not None
-            demand.absorb(command, self.get(command.duplicate_id).reporters, at)
-        else:
-            assert demand is not None
-            demand.apply(command, at, self.limits)
-        try:
             self.save(demand)
-        except IntegrityError:
-            stored = self._find(demand_id)
-            if stored is None or stored.version <= expected_version:
-                raise
-            return stored.status()  # another attempt recorded it first
-        return demand.status()
+            return self._status(demand)
+        if demand is None:
+            raise Refused(demand_id, State.NEW, command.step, "it has not been collected yet")
+        if isinstance(command, Amend) and demand.holds(command):
+            return self._status(demand)  # a repeated push: nothing changes
+        if isinstance(command, Absorb):
+            return self._absorb(demand, command, at)
+        if isinstance(command, Merge):
+            return self._merge(demand, command, at)
+        demand.apply(command, at, self.limits)
+        self.save(demand)
+        return self._status(demand)
+
+    def _merge(self, duplicate: MicroDemand, command: Merge, at: datetime) -> DemandStatus:
+        """Close the duplicate as merged and give its reporters to the original, in one transaction,
+        so two crossed merges (A into B, B into A) can never both succeed."""
+        rules.check(duplicate.status(), command)  # open, and not into itself
+        original = self._find(command.into)
+        if original is None or not original.state.is_open:
+            why = "no such demand" if original is None else f"it is {original.state.value}"
+            raise Refused(duplicate.demand_id, duplicate.state, Step.MERGE, f"{command.into}: {why}")
+        duplicate.apply(command, at, self.limits)
+        original.absorb(Absorb(by=command.by, duplicate_id=duplicate.demand_id), duplicate.reporters, at)
+        self.save(duplicate, original)
+        return self._status(duplicate)
+
+    def _absorb(self, original: MicroDemand, command: Absorb, at: datetime) -> DemandStatus:
+        """Take in a duplicate's reporters only if the store says it was merged into this demand."""
+        if command.duplicate_id in original.duplicates:
+            return self._status(original)
+        duplicate = self._find(command.duplicate_id)
+        if duplicate is None or duplicate.merged_into != original.demand_id:
+            raise Refused(
+                original.demand_id, original.state, Step.ABSORB,
+                f"{command.duplicate_id} was not merged into it",
+            )  # fmt: skip
+        original.absorb(command, duplicate.reporters, at)
+        self.save(original)
+        return self._status(original)
+
+    def reject(self, rejection_id: UUID, demand_id: str, message: str, reason: str, at: datetime) -> None:
+        """Keep a refused or unreadable message to a demand's workflow, once (by its id)."""
+        rejection = Rejection(
+            rejection_id=rejection_id, demand_id=demand_id, message=message, reason=reason, timestamp=at
+        )
+        with contextlib.suppress(IntegrityError):  # an earlier attempt kept it
+            self.save(rejection)
 
     def reopen(self, demand_id: str, reason: str, at: datetime) -> DemandStatus:
         """Reopen a demand directly in the store (a late complaint on a closed demand)."""
         demand = self.get(demand_id)
         demand.reopen(reason, at, self.limits)
         self.save(demand)
-        return demand.status()
+        return self._status(demand)
 
     def get(self, demand_id: str) -> MicroDemand:
         """The demand's aggregate; DemandNotFoundError if it was never collected."""
@@ -87,7 +175,7 @@ class Demands(PydanticApplication):
 
     def status(self, demand_id: str) -> DemandStatus:
         """The demand's current standing, from its events."""
-        return self.get(demand_id).status()
+        return self._status(self.get(demand_id))
 
     def history(self, demand_id: str) -> list[DomainEvent]:
         """Every stored event of the demand, oldest first."""
@@ -95,6 +183,9 @@ class Demands(PydanticApplication):
         if not events:
             raise DemandNotFoundError(demand_id)
         return events
+
+    def _status(self, demand: MicroDemand) -> DemandStatus:
+        return demand.status(self.limits)
 
     def _find(self, demand_id: str) -> MicroDemand | None:
         try:

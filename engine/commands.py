@@ -12,14 +12,24 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from engine.lifecycle import Step
-from engine.values import AwareDatetime, Hours, Location, Name, Resident, Slug, Text, Value
+from engine.values import (
+    AwareDatetime,
+    Hours,
+    Location,
+    Name,
+    Note,
+    Reason,
+    Reference,
+    Resident,
+    Slug,
+    Text,
+    Title,
+    Value,
+)
 from engine.vocabulary import Channel, Kind, Priority, Rating
-
-Reason = Annotated[str, Field(min_length=1, max_length=1000)]
-Note = Annotated[str, Field(max_length=2000)]
 
 
 def demand_id_for(source: str, external_id: str) -> str:
@@ -59,7 +69,7 @@ class Submission(Command, signal="submit"):
     source: Slug = Field(description="The system the demand comes from, e.g. `wechat` or `hotline`.")
     external_id: Slug = Field(description="The demand's id in that system; unique per source.")
     kind: Kind
-    title: Annotated[str, Field(min_length=1, max_length=200)]
+    title: Title
     description: Text = ""
     channel: Channel
     category: Name = "general"
@@ -77,6 +87,42 @@ class Submission(Command, signal="submit"):
         return demand_id_for(self.source, self.external_id)
 
 
+class Amend(Command):
+    """The platform pushed a collected demand again with changed content (before anyone claimed it)."""
+
+    step: Literal[Step.AMEND] = Step.AMEND
+    kind: Kind
+    title: Title
+    description: Text = ""
+    channel: Channel
+    category: Name = "general"
+    priority: Priority = Priority.GENERAL
+    post: Name | None = None
+    location: Location
+    resident: Resident
+    reported_at: AwareDatetime | None = None
+
+    @classmethod
+    def of(cls, submission: Submission) -> Amend:
+        """The amendment a repeated push with changed content asks for."""
+        return cls.model_validate(submission.model_dump(exclude={"step", "source", "external_id"}))
+
+
+class Supplement(Command, signal="supplement"):
+    """The resident adds to an open demand: more text, or references to photos or documents."""
+
+    step: Literal[Step.SUPPLEMENT] = Step.SUPPLEMENT
+    by: Name = "resident"
+    text: Note = ""
+    attachments: tuple[Reference, ...] = Field(default=(), max_length=10)
+
+    @model_validator(mode="after")
+    def _something(self) -> Supplement:
+        if not self.text and not self.attachments:
+            raise ValueError("a supplement needs text or at least one attachment")
+        return self
+
+
 class Dispatch(Command, update="dispatch"):
     """The community offers a demand to a post, a group or a member (派单)."""
 
@@ -92,7 +138,7 @@ class Claim(Command, update="claim"):
     step: Literal[Step.CLAIM] = Step.CLAIM
     member: Name
     unit: Name
-    co_claimants: tuple[Name, ...] = ()
+    co_claimants: tuple[Name, ...] = Field(default=(), max_length=20)
 
 
 class Release(Command, update="release"):
@@ -110,7 +156,7 @@ class Handle(Command, update="handle"):
     member: Name
     hours: Hours
     note: Note = ""
-    evidence: tuple[Annotated[str, Field(max_length=500)], ...] = ()
+    evidence: tuple[Reference, ...] = Field(default=(), max_length=20)
 
 
 class FollowUp(Command, update="follow_up"):
@@ -122,7 +168,7 @@ class FollowUp(Command, update="follow_up"):
     note: Note = ""
 
 
-class Evaluate(Command, update="evaluate"):
+class Evaluate(Command, update="evaluate", signal="evaluation"):
     """The resident's rating; an unsatisfied one reopens the demand."""
 
     step: Literal[Step.EVALUATE] = Step.EVALUATE
@@ -131,7 +177,7 @@ class Evaluate(Command, update="evaluate"):
     by: Name = "resident"
 
 
-class Withdraw(Command, update="withdraw"):
+class Withdraw(Command, update="withdraw", signal="withdrawal"):
     """The resident (or an operator for them) withdraws the demand."""
 
     step: Literal[Step.WITHDRAW] = Step.WITHDRAW
@@ -239,7 +285,7 @@ UPDATES: dict[str, type[Command]] = {cls.update: cls for cls in _COMMANDS if cls
 """The `MicroDemand` workflow's updates, with their payload types."""
 
 SIGNALS: dict[str, type[Command]] = {cls.signal: cls for cls in _COMMANDS if cls.signal}
-"""The `MicroDemand` workflow's signals from outside, with their payload types."""
+"""The `MicroDemand` workflow's signals from outside (the platform's and the resident's), with payloads."""
 
 UPSTREAM_PAYLOADS: dict[str, type[Command]] = {**SIGNALS, **UPDATES}
 """Every message a caller may send the workflow, with its payload type (published as JSON Schemas)."""

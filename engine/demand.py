@@ -66,6 +66,26 @@ class MicroDemand(Aggregate):
 
     # One method per verb, named by its step; each is called by `apply` once the rules allow it.
 
+    def amend(self, cmd: c.Amend, at: datetime, limits: TimeLimits) -> None:
+        """The platform's changed content replaces the demand's; a new priority restarts the claim clock."""
+        clock = None
+        if cmd.priority is not self.priority and self.clock is not None:
+            clock = limits.clock(Stage.CLAIM, cmd.priority, self.clock.started_at)
+        self._amended(**cmd.model_dump(exclude={"step"}), clock=clock, timestamp=at)
+
+    def supplement(self, cmd: c.Supplement, at: datetime, limits: TimeLimits) -> None:
+        """The resident adds text or attachments."""
+        self._supplemented(by=cmd.by, text=cmd.text, attachments=cmd.attachments, timestamp=at)
+
+    def holds(self, content: c.Amend) -> bool:
+        """Whether the demand already holds exactly this content (a repeated push changes nothing)."""
+        held = c.Amend(
+            kind=self.kind, title=self.title, description=self.description, channel=self.channel,
+            category=self.category, priority=self.priority, post=self.post, location=self.location,
+            resident=self.reporters[0], reported_at=self.reported_at,
+        )  # fmt: skip
+        return held == content
+
     def dispatch(self, cmd: c.Dispatch, at: datetime, limits: TimeLimits) -> None:
         """The community offers the demand to a post, a group or a member (派单)."""
         self._dispatched(by=cmd.by, to=cmd.to, note=cmd.note, timestamp=at)
@@ -186,8 +206,15 @@ class MicroDemand(Aggregate):
         """When the handling clock starts: collection, or the last reopen ("2310" rule)."""
         return self.reopened_at or self.collected_at
 
-    def status(self) -> DemandStatus:
-        """The demand's current standing, without the resident's personal data."""
+    def status(self, limits: TimeLimits | None = None) -> DemandStatus:
+        """The demand's current standing, without the resident's personal data.
+
+        With `limits`, a demand whose loop has ended says how long its workflow is kept to answer
+        (a late complaint, or a typed refusal for any other command).
+        """
+        kept_until = None
+        if limits is not None and self.state.is_final and self.ended_at is not None:
+            kept_until = self.ended_at + limits.complaint_window
         return DemandStatus(
             demand_id=self.demand_id, state=self.state, version=self.version, kind=self.kind,
             title=self.title, channel=self.channel, category=self.category, priority=self.priority,
@@ -197,6 +224,7 @@ class MicroDemand(Aggregate):
             reopened=self.reopen_count, rating=self.rating, outcome=self.outcome,
             merged_into=self.merged_into, duplicates=tuple(self.duplicates),
             collected_at=self.collected_at, closed_at=self.closed_at, updated_at=self.modified_on,
+            kept_until=kept_until,
         )  # fmt: skip
 
     # ---- events: the state changes ---------------------------------------------------------
@@ -224,14 +252,37 @@ class MicroDemand(Aggregate):
         self.outcome: Outcome | None = None
         self.merged_into: str | None = None
         self.duplicates: list[str] = []
+        self.source, self.external_id, self.reported_at = source, external_id, reported_at
         self.collected_at = timestamp
         self.reopened_at: datetime | None = None
         self.closed_at: datetime | None = None
+        self.ended_at: datetime | None = None
 
-    def _move(self, step: Step, clock: Clock | None = None) -> None:
+    def _move(self, step: Step, clock: Clock | None = None, at: datetime | None = None) -> None:
         self.state = lifecycle.next_state(self.state, step)
         if clock is not None or self.state.is_final:
             self.clock, self.warned, self.overdue = clock, False, False
+        self.ended_at = at if self.state.is_final else None
+
+    @event("Amended")
+    def _amended(
+        self, kind: Kind, title: str, description: str, channel: Channel, category: str,
+        priority: Priority, post: str | None, location: Location, resident: Resident,
+        reported_at: datetime | None, clock: Clock | None, timestamp: datetime,
+    ) -> None:  # fmt: skip
+        self.kind, self.title, self.description = kind, title, description
+        self.channel, self.category, self.priority, self.post = channel, category, priority, post
+        self.location, self.reported_at = location, reported_at
+        self.reporters[0] = resident
+        if self.level is Level.COMMUNITY:
+            self.responsible_unit = location.community
+        if clock is not None:
+            self.clock, self.overdue = clock, False
+            self.warned = clock.warned_by(timestamp)
+
+    @event("Supplemented")
+    def _supplemented(self, by: str, text: str, attachments: tuple[str, ...], timestamp: datetime) -> None:
+        pass
 
     @event("Dispatched")
     def _dispatched(self, by: str, to: str, note: str, timestamp: datetime) -> None:
@@ -267,7 +318,7 @@ class MicroDemand(Aggregate):
     def _closed(self, outcome: Outcome, on_time: bool, timestamp: datetime) -> None:
         self.outcome = outcome
         self.closed_at = timestamp
-        self._move(Step.CLOSE)
+        self._move(Step.CLOSE, at=timestamp)
 
     @event("Reopened")
     def _reopened(self, reason: str, clock: Clock, timestamp: datetime) -> None:
@@ -279,13 +330,13 @@ class MicroDemand(Aggregate):
     @event("Withdrawn")
     def _withdrawn(self, by: str, reason: str, timestamp: datetime) -> None:
         self.outcome = Outcome.WITHDRAWN
-        self._move(Step.WITHDRAW)
+        self._move(Step.WITHDRAW, at=timestamp)
 
     @event("Merged")
     def _merged(self, by: str, into: str, reason: str, timestamp: datetime) -> None:
         self.merged_into = into
         self.outcome = Outcome.MERGED
-        self._move(Step.MERGE)
+        self._move(Step.MERGE, at=timestamp)
 
     @event("DuplicateAbsorbed")
     def _absorbed(self, by: str, duplicate_id: str, reporter: Resident, timestamp: datetime) -> None:
@@ -329,6 +380,8 @@ class MicroDemand(Aggregate):
 
 EVENT_STEPS: dict[str, Step] = {
     "Collected": Step.COLLECT,
+    "Amended": Step.AMEND,
+    "Supplemented": Step.SUPPLEMENT,
     "Dispatched": Step.DISPATCH,
     "Claimed": Step.CLAIM,
     "Released": Step.RELEASE,
@@ -349,6 +402,9 @@ EVENT_STEPS: dict[str, Step] = {
     "Commended": Step.COMMEND,
 }
 """The step each of the aggregate's events records: read models move a demand by the same table."""
+
+FOREIGN_EVENTS = frozenset({"DuplicateAbsorbed"})
+"""Events written into a demand's stream by another demand's command (a merge), not by its own workflow."""
 
 
 def step_of(domain_event: object) -> Step:

@@ -23,6 +23,7 @@ class State(StrEnum):
     CLOSED = "closed"
     WITHDRAWN = "withdrawn"
     MERGED = "merged"
+    REJECTED = "rejected"  # the workflow's only: no valid submission ever came, nothing was collected
 
     @property
     def is_open(self) -> bool:
@@ -39,6 +40,8 @@ class Step(StrEnum):
     """Everything that can happen to a demand; each accepted step is one domain event."""
 
     COLLECT = "collect"
+    AMEND = "amend"  # the platform pushed the demand again with changed content, before a claim
+    SUPPLEMENT = "supplement"  # the resident adds text or a photo
     DISPATCH = "dispatch"
     CLAIM = "claim"
     RELEASE = "release"
@@ -84,6 +87,8 @@ class Transition:
 
 TRANSITIONS: dict[Step, Transition] = {
     Step.COLLECT: Transition(frozenset({State.NEW}), State.COLLECTED),
+    Step.AMEND: Transition(UNCLAIMED, None),
+    Step.SUPPLEMENT: Transition(_ACTIVE, None),
     Step.DISPATCH: Transition(UNCLAIMED, State.DISPATCHED),
     Step.CLAIM: Transition(UNCLAIMED, State.CLAIMED),
     Step.RELEASE: Transition(frozenset({State.CLAIMED}), State.COLLECTED),

@@ -44,6 +44,10 @@ class DemandStatus(Value):
     collected_at: datetime | None = None
     closed_at: datetime | None = None
     updated_at: datetime | None = None
+    kept_until: datetime | None = None
+    """Once the loop has ended: until when the workflow is kept (for a late complaint)."""
+    rejection: str | None = None
+    """Why the workflow ended without collecting anything (state `rejected`)."""
 
     def next_alarm(self) -> Alarm | None:
         """The next timer step (warn, mark overdue, close unrated), or None if nothing is due."""

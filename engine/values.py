@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
 
 from engine.lifecycle import Step
 from engine.vocabulary import Level, Stage
 
 
 class Value(BaseModel):
-    """Base of every immutable value and payload: unknown fields are refused."""
+    """Base of every immutable value and payload: unknown fields are refused.
 
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    Errors never echo the input (`hide_input_in_errors`): a refused payload may hold a resident's
+    phone number, and error messages end up in logs and in Temporal's history.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, str_strip_whitespace=True, hide_input_in_errors=True
+    )
 
 
 def field_errors(error: ValidationError, env_prefix: str | None = None) -> str:
@@ -31,12 +46,65 @@ def field_errors(error: ValidationError, env_prefix: str | None = None) -> str:
     return "; ".join(f"{name(e['loc'])}: {e['msg']}" for e in error.errors())
 
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+# Control characters (NUL, ESC and the rest of C0 and C1, DEL) and the bidirectional overrides
+# that can make a terminal or a page show something other than what is stored.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_LINE_BREAKS = re.compile("[\t\n\r\u2028\u2029]+")
+
+
+def _one_line(value: object) -> object:
+    """Single-line text: line breaks and tabs become a space, other control characters go."""
+    if isinstance(value, str):
+        return _CONTROL.sub("", _LINE_BREAKS.sub(" ", value))
+    return value
+
+
+def _multi_line(value: object) -> object:
+    """Multi-line text: keeps line breaks (as \\n) and tabs, drops every other control character."""
+    if isinstance(value, str):
+        return _CONTROL.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
+    return value
+
+
+def line(max_length: int, min_length: int = 0) -> object:
+    """The constraints of a single line of text of at most `max_length` characters."""
+    return StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
+
+
+Name = Annotated[str, BeforeValidator(_one_line), line(120, 1)]
+"""A person's, unit's, post's or place's name: one line, 1 to 120 characters."""
+Title = Annotated[str, BeforeValidator(_one_line), line(200, 1)]
+"""A demand's title: one line, 1 to 200 characters."""
 Slug = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$"),
 ]
-Text = Annotated[str, StringConstraints(max_length=4000)]
+Text = Annotated[str, BeforeValidator(_multi_line), StringConstraints(max_length=4000)]
+"""A description: up to 4,000 characters, line breaks kept."""
+Note = Annotated[str, BeforeValidator(_multi_line), StringConstraints(max_length=2000)]
+"""A note or comment: up to 2,000 characters, line breaks kept."""
+Reason = Annotated[
+    str, BeforeValidator(_multi_line), StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)
+]
+"""Why someone acted: 1 to 1,000 characters."""
+Reference = Annotated[str, BeforeValidator(_one_line), line(500, 1)]
+"""A reference to a photo or document held elsewhere (a URL or a file id)."""
+
+_PHONE_SEPARATORS = re.compile(r"[\s().-]")
+_PHONE = re.compile(r"^\+?\d{5,15}$")
+
+
+def _phone(value: str) -> str:
+    digits = _PHONE_SEPARATORS.sub("", value)
+    if digits and not _PHONE.match(digits):
+        raise ValueError(
+            "not a phone number (digits, an optional leading +, spaces or dashes; 5 to 15 digits)"
+        )
+    return digits
+
+
+Phone = Annotated[str, BeforeValidator(_one_line), StringConstraints(max_length=32), AfterValidator(_phone)]
+"""A phone number, kept as its digits (and a leading +), or empty."""
 
 
 def _aware(value: datetime) -> datetime:
@@ -67,8 +135,8 @@ class Resident(Value):
     """The person who raised a demand. Personal data: never logged, masked in analysts' views."""
 
     name: Name
-    phone: Annotated[str, StringConstraints(max_length=32)] = ""
-    address: Annotated[str, StringConstraints(max_length=300)] = ""
+    phone: Phone = ""
+    address: Annotated[str, BeforeValidator(_one_line), line(300)] = ""
 
 
 class Claimant(Value):

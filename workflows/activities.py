@@ -8,22 +8,19 @@ answered from the store the next time, and never writes a second copy.
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from pydantic import Field
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from engine.application import DemandNotFoundError, Demands, VersionGapError
+from engine.application import DemandNotFoundError, Demands, StaleCommandError, VersionGapError
 from engine.commands import AnyCommand
 from engine.lifecycle import Refused
 from engine.logs import get_logger
 from engine.status import DemandStatus
 from engine.values import AwareDatetime, Value
-
-REFUSED = "Refused"
-"""Error type of a command the demand cannot take; never retried."""
-
-VERSION_GAP = "VersionGap"
-"""Error type of a store that lacks events the workflow has seen; never retried, never papered over."""
+from workflows.messages import REFUSED, STALE, VERSION_GAP
 
 
 class RecordRequest(Value):
@@ -33,6 +30,16 @@ class RecordRequest(Value):
     expected_version: int = Field(ge=0)
     at: AwareDatetime
     command: AnyCommand
+
+
+class RejectRequest(Value):
+    """A message the workflow could not take: which, why, when; its id makes a retry a no-op."""
+
+    rejection_id: UUID
+    demand_id: str
+    message: str
+    reason: str
+    at: AwareDatetime
 
 
 class Recorder:
@@ -48,6 +55,9 @@ class Recorder:
         log = get_logger(__name__, demand_id=request.demand_id, step=step, version=request.expected_version)
         try:
             status = self.app.record(request.demand_id, request.command, request.at, request.expected_version)
+        except StaleCommandError as stale:
+            log.warning("store has moved past the command", why=stale.why)
+            raise ApplicationError(str(stale), stale.status, type=STALE, non_retryable=True) from None
         except Refused as refusal:
             log.warning("store refused the command", why=refusal.why)
             raise ApplicationError(str(refusal), type=REFUSED, non_retryable=True) from None
@@ -64,3 +74,11 @@ class Recorder:
             return self.app.status(demand_id)
         except DemandNotFoundError:
             return None
+
+    @activity.defn(name="reject")
+    def reject(self, request: RejectRequest) -> None:
+        """Keep a message the workflow refused or could not read (the reason, never the payload)."""
+        get_logger(__name__, demand_id=request.demand_id).warning(
+            "message rejected", message=request.message, reason=request.reason
+        )
+        self.app.reject(request.rejection_id, request.demand_id, request.message, request.reason, request.at)

@@ -73,6 +73,9 @@ class TimeLimits(BaseModel):
     follow_up: PriorityLimits
     evaluate: PriorityLimits
     escalation: PriorityLimits
+    complaint_window: Duration = timedelta(days=30)
+    """How long a demand's workflow is kept once its loop has ended: a late complaint can reopen it,
+    and every other command gets a refusal naming its state."""
 
     def limit(self, stage: Stage, priority: Priority) -> timedelta:
         """How long a stage may take for a priority."""

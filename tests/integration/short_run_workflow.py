@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from temporalio import workflow
+from temporalio.common import RawValue
 
 from workflows.demand import MicroDemandWorkflow
 
@@ -10,13 +13,13 @@ with workflow.unsafe.imports_passed_through():
     from engine.status import DemandStatus
 
 
-@workflow.defn(name="MicroDemand")
+@workflow.defn(dynamic=True)
 class ShortRunMicroDemand(MicroDemandWorkflow):
     """Continues as new after every two recorded commands."""
 
     records_per_run = 2
 
     @workflow.run
-    async def run(self, carry: DemandStatus | None = None) -> DemandStatus:
+    async def run(self, args: Sequence[RawValue]) -> DemandStatus:
         """The inherited loop, unchanged."""
-        return await super().run(carry)
+        return await super().run(args)

@@ -100,8 +100,9 @@ async def test_merge_into_a_demand_that_does_not_exist_or_is_closed_is_refused_a
         merged = await client.command(duplicate.id, Merge(by="op", into=original.id))
         assert merged.state.value == "merged"
 
-        async def absorbed() -> bool:
-            return "DuplicateAbsorbed" in await stored_events(stack.app, original.id)
+        assert "DuplicateAbsorbed" in await stored_events(stack.app, original.id)  # in the merge's own write
+
+        async def absorbed() -> bool:  # and the original's workflow catches up when it hears of it
+            return (await original.query(MicroDemandWorkflow.status)).duplicates == (duplicate.id,)
 
         await eventually(absorbed)
-        assert (await original.query(MicroDemandWorkflow.status)).duplicates == (duplicate.id,)

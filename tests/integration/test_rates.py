@@ -47,7 +47,7 @@ def test_rates_count_claims_closures_lateness_ratings_and_side_paths(settings: S
         story.close_loop(ids["c"], T0 + 2 * DAY + HOUR)
         story.close_loop(ids["d"], T0 + 10 * HOUR, Rating.UNSATISFIED)  # reopened, still rated
         story.withdraw(ids["e"], T0 + 10 * HOUR)
-        story.do(ids["g"], c.Merge(by="operator", into=ids["a"]), T0 + 10 * HOUR)
+        story.do(ids["g"], c.Merge(by="operator", into=ids["f"]), T0 + 10 * HOUR)  # f is still open
         with projected_index(settings) as index:
             [row] = index.rates(now=T0 + 20 * HOUR)
             [later] = index.rates(now=T0 + 30 * DAY)

@@ -15,6 +15,7 @@ from temporalio.service import RPCError
 
 from adapters.bootstrap import System
 from adapters.settings import Settings
+from adapters.temporal import ensure_search_attributes
 from engine.application import DemandNotFoundError, Demands
 from engine.commands import Submission
 from engine.lifecycle import State
@@ -62,6 +63,7 @@ async def running_worker(
     (a shorter run, a faulty recorder, no workflow cache).
     """
     system = System(settings)
+    await ensure_search_attributes(client)
     app = system.open_store()
     if workflows is not None:
         options["workflows"] = list(workflows)
@@ -78,11 +80,12 @@ async def running_worker(
 async def submit(client: Client, sub: Submission, task_queue: str) -> WorkflowHandle[Any, DemandStatus]:
     """Signal-with-start, as the upstream platform does."""
     return await client.start_workflow(
-        MicroDemandWorkflow.run,
+        "MicroDemand",
         id=sub.demand_id,
         task_queue=task_queue,
         start_signal="submit",
         start_signal_args=[sub],
+        result_type=DemandStatus,
     )
 
 
@@ -106,6 +109,30 @@ def event_names(app: Demands, demand_id: str) -> list[str]:
         return [type(e).__name__ for e in app.history(demand_id)]
     except DemandNotFoundError:
         return []
+
+
+def rejection_reasons(app: Demands, demand_id: str) -> list[str]:
+    """The reasons of the rejections the store keeps for a demand, oldest first."""
+    reasons = []
+    for notification in app.recorder.select_notifications(start=1, limit=100_000):
+        if notification.topic.endswith("Rejection.Rejected"):
+            event: Any = app.mapper.to_domain_event(notification)
+            if event.demand_id == demand_id:
+                reasons.append(str(event.reason))
+    return reasons
+
+
+async def rejections(app: Demands, demand_id: str, count: int = 1) -> list[str]:
+    """Wait until the store keeps `count` rejections for the demand; their reasons."""
+    found: list[str] = []
+
+    async def kept() -> bool:
+        nonlocal found
+        found = await asyncio.to_thread(rejection_reasons, app, demand_id)
+        return len(found) >= count
+
+    await eventually(kept)
+    return found
 
 
 async def stored_events(app: Demands, demand_id: str) -> list[str]:

@@ -18,13 +18,18 @@ LIMITS = load_time_limits()
 LOCATION = Location(city="Karamay", district="Karamay", street="Yingbin", community="Xinhua", grid="G1")
 
 
-def collected(priority: Priority = Priority.GENERAL) -> MicroDemand:
-    submission = c.Submission(
-        source="hotline", external_id="42", kind=Kind.APPEAL, title="Water keeps being cut off",
+def submission(
+    priority: Priority = Priority.GENERAL, title: str = "Water keeps being cut off"
+) -> c.Submission:
+    return c.Submission(
+        source="hotline", external_id="42", kind=Kind.APPEAL, title=title,
         channel=Channel.HOTLINE_12345, priority=priority, location=LOCATION,
         resident=Resident(name="Zhang", phone="13900139000", address="Unit 2"),
     )  # fmt: skip
-    return MicroDemand.collect(submission, T0, LIMITS)
+
+
+def collected(priority: Priority = Priority.GENERAL) -> MicroDemand:
+    return MicroDemand.collect(submission(priority), T0, LIMITS)
 
 
 def test_claim_starts_the_handling_clock_from_collection() -> None:
@@ -115,6 +120,7 @@ def test_every_event_moves_the_state_by_the_step_read_models_read_it_as() -> Non
     from engine.lifecycle import next_state
 
     walk: list[c.Command] = [
+        c.Amend.of(submission(Priority.MAJOR, "The water is off again")), c.Supplement(text="since Monday"),
         c.Dispatch(by="op", to="post"), c.Claim(member="wang", unit="b"), c.Warn(),
         c.Release(member="wang", reason="r"), c.Claim(member="wang", unit="b"),
         c.Reassign(by="op", member="li", unit="b", reason="r"), c.Transfer(by="op", to_unit="u", reason="r"),
@@ -140,3 +146,18 @@ def test_every_event_moves_the_state_by_the_step_read_models_read_it_as() -> Non
                 f"after {command}: events say {state}, aggregate {aggregate.state}"
             )
     assert seen == set(EVENT_STEPS)
+
+
+def test_an_amendment_before_the_claim_replaces_the_content_and_a_new_priority_restarts_the_claim_clock() -> (
+    None
+):
+    demand = collected(Priority.GENERAL)
+    assert demand.holds(c.Amend.of(submission()))
+    assert not demand.holds(c.Amend.of(submission(title="Other")))
+    demand.apply(c.Amend.of(submission(Priority.MAJOR, "No water at all")), T0 + timedelta(hours=1), LIMITS)
+    assert (demand.title, demand.priority) == ("No water at all", Priority.MAJOR)
+    assert demand.clock is not None
+    assert demand.clock.due_at == T0 + timedelta(hours=6)  # a major demand's claim limit, from collection
+    demand.apply(c.Claim(member="wang", unit="branch"), T0 + timedelta(hours=2), LIMITS)
+    with pytest.raises(Refused, match="is claimed: cannot amend, only when collected or dispatched"):
+        demand.apply(c.Amend.of(submission(title="Changed again")), T0 + timedelta(hours=3), LIMITS)
