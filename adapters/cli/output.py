@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -67,6 +68,37 @@ def lateness(overdue_by: timedelta) -> str:
     if overdue_by >= timedelta(0):
         return format_duration(overdue_by)
     return f"due in {format_duration(-overdue_by)}"
+
+
+def zone_label(zone: tzinfo) -> str:
+    """A time zone as the label a column of times carries once: `UTC+8`, `UTC`, `UTC+5:30`."""
+    offset = zone.utcoffset(None) or timedelta(0)
+    minutes = int(offset.total_seconds() // 60)
+    hours, rest = divmod(abs(minutes), 60)
+    sign = "+" if minutes >= 0 else "-"
+    return "UTC" if not minutes else f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def local(value: datetime | None, zone: tzinfo) -> datetime | None:
+    """A time in local time (the zone is said once, in the column or title, not on every value)."""
+    return value.astimezone(zone) if value is not None else None
+
+
+@contextmanager
+def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
+    """A transient progress bar on stderr for long work; yields `advance(done, total)`."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err_console, transient=True,
+    ) as progress:  # fmt: skip
+        task = progress.add_task(description, total=None)
+
+        def advance(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=max(total, done) or None)
+
+        yield advance
 
 
 def _is_figure(value: Any) -> bool:

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from adapters.cli.output import err_console, fail
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from pydantic import BaseModel
 
     from adapters.bootstrap import System
@@ -126,6 +128,16 @@ def period(text: str) -> Period:
 
     try:
         return Period.parse(text)
+    except ValueError as error:
+        fail(str(error), 2)
+
+
+def moment(text: str) -> datetime:
+    """`2026-03-01T09:00` (local time), `...+08:00` or a day `2026-03-01` (its end); a bad one is one line."""
+    from adapters.timetravel import moment as parse
+
+    try:
+        return parse(text, system().local_zone)
     except ValueError as error:
         fail(str(error), 2)
 
