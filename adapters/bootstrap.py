@@ -65,6 +65,12 @@ class System:
         """The local time of reports, buckets and the times the CLI shows (UTC+8 in China)."""
         return timezone(timedelta(hours=self.settings.report_utc_offset_hours))
 
+    @property
+    def zone_label(self) -> str:
+        """The local time as a label shown once beside times: `UTC+8`, `UTC`, `UTC+5.5`."""
+        hours = self.settings.report_utc_offset_hours
+        return "UTC" if not hours else f"UTC{hours:+g}"
+
     # ---- where things are stored ---------------------------------------------------------------
 
     @property

@@ -70,15 +70,6 @@ def lateness(overdue_by: timedelta) -> str:
     return f"due in {format_duration(-overdue_by)}"
 
 
-def zone_label(zone: tzinfo) -> str:
-    """A time zone as the label a column of times carries once: `UTC+8`, `UTC`, `UTC+5:30`."""
-    offset = zone.utcoffset(None) or timedelta(0)
-    minutes = int(offset.total_seconds() // 60)
-    hours, rest = divmod(abs(minutes), 60)
-    sign = "+" if minutes >= 0 else "-"
-    return "UTC" if not minutes else f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
-
-
 def local(value: datetime | None, zone: tzinfo) -> datetime | None:
     """A time in local time (the zone is said once, in the column or title, not on every value)."""
     return value.astimezone(zone) if value is not None else None
