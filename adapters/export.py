@@ -14,7 +14,6 @@ import csv
 import io
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
-from enum import StrEnum
 from typing import IO, Any, Protocol
 from uuid import UUID
 
@@ -22,6 +21,7 @@ import orjson
 from eventsourcing.utils import get_topic
 
 from adapters.bootstrap import System
+from adapters.datasets import Dataset, Format
 from adapters.privacy import without_personal_data
 from engine.periods import Period
 from engine.scope import Scope
@@ -34,22 +34,6 @@ Progress = Callable[[int, int], None]
 """Told (rows or positions done, total)."""
 
 PAGE = 1000
-
-
-class Dataset(StrEnum):
-    """What can be exported: the store's events, the demand index's rows, the points ledger's entries."""
-
-    EVENTS = "events"
-    INDEX = "index"
-    POINTS = "points"
-
-
-class Format(StrEnum):
-    """File formats: one JSON object a line, comma-separated values, or Apache Parquet."""
-
-    JSONL = "jsonl"
-    CSV = "csv"
-    PARQUET = "parquet"
 
 
 EVENT_COLUMNS: dict[str, ColumnKind] = {

@@ -55,6 +55,7 @@ class Verified(BaseModel):
     view: str
     position: int
     differences: list[Difference]
+    rebuilt: Rebuilt
 
 
 def specs_named(system: System, names: Sequence[str] | None) -> list[ProjectionSpec[Any]]:
@@ -124,13 +125,15 @@ def verify(
     db = system.views_database()
     try:
         live, rebuilt = spec.view(db), spec.view(db, REBUILD_SUFFIX)
+        first: Rebuilt | None = None
         for attempt in range(attempts):
             position = live.position()
             # From event zero the first time; after that the rebuild only follows the live view on.
-            rebuild(system, spec, fresh=attempt == 0, until=position, on_progress=on_progress)
+            done = rebuild(system, spec, fresh=attempt == 0, until=position, on_progress=on_progress)
+            first = first or done
             found = list(differences(live, rebuilt, limit))
             if live.position() == position:
-                return Verified(view=spec.name, position=position, differences=found)
+                return Verified(view=spec.name, position=position, differences=found, rebuilt=first)
     finally:
         db.close()
     raise LiveViewMovingError(

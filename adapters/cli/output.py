@@ -76,20 +76,29 @@ def local(value: datetime | None, zone: tzinfo) -> datetime | None:
 
 
 @contextmanager
-def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
-    """A transient progress bar on stderr for long work; yields `advance(done, total)`."""
+def progress_bars(description: str) -> Iterator[Callable[[str, int, int], None]]:
+    """Transient progress bars on stderr, one per part of the work; yields `advance(part, done, total)`."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=err_console, transient=True,
     ) as progress:  # fmt: skip
-        task = progress.add_task(description, total=None)
+        tasks: dict[str, Any] = {}
 
-        def advance(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=max(total, done) or None)
+        def advance(name: str, done: int, total: int) -> None:
+            if name not in tasks:
+                tasks[name] = progress.add_task(f"{description} {name}".strip(), total=None)
+            progress.update(tasks[name], completed=done, total=max(total, done) or None)
 
         yield advance
+
+
+@contextmanager
+def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
+    """One transient progress bar on stderr for long work; yields `advance(done, total)`."""
+    with progress_bars(description) as advance:
+        yield lambda done, total: advance("", done, total)
 
 
 def _is_figure(value: Any) -> bool:

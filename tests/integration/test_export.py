@@ -14,7 +14,8 @@ from demand_stories import HOUR, T0, mixed_history, story_on, submission
 from eventsourcing.utils import resolve_topic
 
 from adapters.bootstrap import System
-from adapters.export import Dataset, Format, export
+from adapters.datasets import Dataset, Format
+from adapters.export import export
 from adapters.settings import Settings
 from engine import commands as c
 from engine.periods import Period
