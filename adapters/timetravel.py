@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict
 from adapters.bootstrap import System
 from engine.demand import aggregate_id
 from engine.eventmodel import DomainEvent
+from engine.lifecycle import Step
 from engine.policies.points import to_tenths
 from engine.status import DemandStatus
 from engine.timebank import Balance
@@ -71,6 +72,8 @@ class DemandAsOf(BaseModel):
         clock = self.status.clock
         if clock is None or not self.status.state.is_open or clock.due_at > self.at:
             return None
+        if clock.on_due is not Step.MARK_OVERDUE:
+            return None  # the evaluation window: when it passes the demand closes unrated, it is not late
         return self.at - clock.due_at
 
 
