@@ -10,7 +10,6 @@ and the live views are never touched.
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -23,7 +22,7 @@ from adapters.bootstrap import System
 from engine.application import Demands
 from engine.demand import MicroDemand
 from engine.periods import Period
-from engine.policies.points import PointsPolicy, from_tenths
+from engine.policies.points import PointsPolicy
 from engine.policies.timelimits import TimeLimits
 from engine.resimulation import resimulate
 from engine.scope import Scope
@@ -104,11 +103,6 @@ class WhatIf(BaseModel):
     refused: int
     """Facts the other policy's demands could no longer take (see each change's `refused`)."""
 
-    @property
-    def points(self) -> tuple[str, str]:
-        """Members' points, real and what-if, as people write them."""
-        return str(from_tenths(self.real.member_tenths)), str(from_tenths(self.whatif.member_tenths))
-
 
 class _Tally:
     """Counts kept while demands are projected: overdue marks, escalations, points."""
@@ -180,7 +174,7 @@ def what_if(
         other = Feed(system.projection_specs(points), db, suffix="_whatif")
         real_index, other_index = _views(real), _views(other)
         tallies = (_Tally(), _Tally())
-        changes: list[tuple[float, str, Change]] = []
+        changes: list[Change] = []
         refused = 0
         demands = cohort(store, since, until, scope)
         for done, aggregate in enumerate(demands, start=1):
@@ -197,7 +191,9 @@ def what_if(
                 whatif=after, refused=again.refused,
             )  # fmt: skip
             if change.score > 0:
-                _keep(changes, change, top)
+                changes.append(change)
+                if len(changes) > 4 * top + 100:  # keep memory flat over a large period
+                    changes = _most_changed(changes, top)
             if on_progress is not None and (done % 100 == 0 or done == len(demands)):
                 on_progress(done, len(demands))
         real.commit()
@@ -208,7 +204,7 @@ def what_if(
         ]
     return WhatIf(
         period=period.label, scope=str(scope), horizon=horizon, demands=len(demands), real=figures[0],
-        whatif=figures[1], changes=[c for _, _, c in sorted(changes, key=lambda t: (-t[0], t[2].demand_id))],
+        whatif=figures[1], changes=_most_changed(changes, top),
         refused=refused,
     )  # fmt: skip
 
@@ -224,15 +220,6 @@ def _overall(rows: list[RateRow]) -> RateRow:
     return rows[0] if rows else RateRow()
 
 
-def _keep(heap: list[tuple[float, str, Change]], change: Change, top: int) -> None:
-    """Keep the `top` highest scores (ties: the first demand id) in a bounded heap."""
-    # heapq is a min-heap: the weakest kept change (lowest score, last id) sits on top.
-    item = (change.score, _inverted(change.demand_id), change)
-    if len(heap) < top:
-        heapq.heappush(heap, item)
-    elif item[:2] > heap[0][:2]:
-        heapq.heapreplace(heap, item)
-
-
-def _inverted(text: str) -> str:
-    return "".join(chr(0x10FFFF - ord(ch)) for ch in text)
+def _most_changed(changes: list[Change], top: int) -> list[Change]:
+    """The `top` changes with the highest scores; ties in demand id order."""
+    return sorted(changes, key=lambda c: (-c.score, c.demand_id))[:top]

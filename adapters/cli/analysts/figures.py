@@ -151,7 +151,8 @@ def whatif(
 
 
 def _show_whatif(result: WhatIf) -> None:
-    title = f"What if: {result.demands} demands collected in {result.period}, {result.scope}"
+    where = "everywhere" if result.scope == "all" else result.scope
+    title = f"What if: {result.demands} demands collected in {result.period}, {where}"
     console.print(
         table(title + _as_of_title(result.horizon), ["", "real", "what if", "change"], _compare(result))
     )

@@ -44,7 +44,7 @@ def _details(details: dict[str, Any]) -> str:
     shown = []
     for key, value in details.items():
         if key == "clock" and isinstance(value, dict):
-            shown.append(f"due={value['due_at'][:16]}")
+            shown.append(f"due={_when(value['due_at'])[:16]}")
         elif value not in (None, "", [], {}):
             text = json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else value
             shown.append(f"{key}={text}")
