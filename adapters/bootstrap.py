@@ -7,11 +7,13 @@ that is down); only the entry points turn them into messages for people.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
-from datetime import timedelta
+from datetime import timedelta, timezone
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from adapters.settings import Settings
@@ -57,6 +59,17 @@ class System:
     def points_policy(self) -> PointsPolicy:
         """The points policy (PolicyError if its file is invalid)."""
         return self.settings.points_policy
+
+    @property
+    def local_zone(self) -> timezone:
+        """The local time of reports, buckets and the times the CLI shows (UTC+8 in China)."""
+        return timezone(timedelta(hours=self.settings.report_utc_offset_hours))
+
+    @property
+    def zone_label(self) -> str:
+        """The local time as a label shown once beside times: `UTC+8`, `UTC`, `UTC+5.5`."""
+        hours = self.settings.report_utc_offset_hours
+        return "UTC" if not hours else f"UTC{hours:+g}"
 
     # ---- where things are stored ---------------------------------------------------------------
 
@@ -143,6 +156,20 @@ class System:
             )
         return SQLiteDatabase(s.views_sqlite_path or s.var_dir / "views.db")
 
+    @contextmanager
+    def scratch_database(self) -> Iterator[Database]:
+        """A throw-away SQLite views database in a temporary folder, removed on the way out.
+
+        Views as they stood at a moment, or under another policy, are built here: never in the
+        live views' database, whose tables and writers they must not disturb.
+        """
+        with tempfile.TemporaryDirectory(prefix="microdemand-scratch-") as folder:
+            db = SQLiteDatabase(Path(folder) / "views.db")
+            try:
+                yield db
+            finally:
+                db.close()
+
     # ---- the store and the views -------------------------------------------------------------
 
     def open_store(self) -> Demands:
@@ -188,9 +215,12 @@ class System:
 
     # ---- projections -------------------------------------------------------------------------
 
-    def projection_specs(self) -> tuple[ProjectionSpec[Any], ...]:
-        """Every projection the system runs: the demand index and the points ledger."""
-        policy = self.points_policy
+    def projection_specs(self, points_policy: PointsPolicy | None = None) -> tuple[ProjectionSpec[Any], ...]:
+        """Every projection the system runs: the demand index and the points ledger.
+
+        `points_policy` prices the ledger by another policy than the configured one (`whatif`).
+        """
+        policy = points_policy or self.points_policy
         return (
             ProjectionSpec(DemandIndexView, DemandIndexProjection),
             ProjectionSpec(PointsView, lambda view: PointsProjection(view, policy)),

@@ -54,6 +54,8 @@ class ProjectionRunner:
         poll_interval: float = 0.05,
         max_backoff: float = 30.0,
         follow: bool = True,
+        fresh: bool = False,
+        until: int | None = None,
     ) -> None:
         self.spec = spec
         self.name = spec.name
@@ -64,6 +66,10 @@ class ProjectionRunner:
         self.poll_interval = poll_interval
         self.max_backoff = max_backoff
         self.follow = follow
+        self.fresh = fresh
+        """Drop the view's tables once, under its writer lock, before the first page (a rebuild)."""
+        self.until = until
+        """Stop once this position is processed (a rebuild compared with a live view standing there)."""
         self.position = 0
         self.events = 0
         self.failures = 0
@@ -151,6 +157,9 @@ class ProjectionRunner:
             lock = db.writer_lock(self.name + self.suffix)
             stack.callback(lock.release)
             view = self.spec.view(db, self.suffix)
+            if self.fresh:
+                view.drop()
+                self.fresh = False  # a restart after a failure resumes the rebuild, not restarts it
             projection = self.spec.projection(view)
             with self._progress:
                 self.position = view.position()
@@ -164,8 +173,8 @@ class ProjectionRunner:
                         raise RuntimeError(f"lost the writer lock of view {self.name}")
                     checked = monotonic()
                 page = self.store.recorder.select_notifications(
-                    start=self.position, limit=self.page_size, inclusive_of_start=False
-                )
+                    start=self.position, limit=self.page_size, stop=self.until, inclusive_of_start=False
+                ) if self.until is None or self.position < self.until else []  # fmt: skip
                 if not page:
                     if not self.follow:
                         return

@@ -41,6 +41,22 @@ class Dialect(ABC):
     serial_key: str = "INTEGER PRIMARY KEY"
     """The column definition of an auto-numbered key."""
 
+    @abstractmethod
+    def differs(self, left: str, right: str) -> str:
+        """A condition true when two values differ, a NULL and a value included."""
+
+    @abstractmethod
+    def indexes_statement(self, table: str) -> tuple[str, dict[str, object]]:
+        """A query for the names (`name`) of a table's own indexes, and its parameters."""
+
+    def rename_table(self, table: str, new_name: str) -> str:
+        """The statement that renames a table (the new name is never schema-qualified)."""
+        return f'ALTER TABLE {self.table(table)} RENAME TO "{new_name}"'
+
+    @abstractmethod
+    def rename_index(self, index: str, new_name: str) -> list[str]:
+        """Statements that rename an index, or drop it where it cannot be renamed (to be created again)."""
+
 
 class SQLiteDialect(Dialect):
     """SQLite: named `:params`, times as UTC ISO-8601 text of fixed width (so text order is time order)."""
@@ -68,6 +84,22 @@ class SQLiteDialect(Dialect):
             Bucket.YEAR: ", 'start of year'",
         }[bucket]
         return f"date({column}, {offset_seconds} || ' seconds'{modifiers})"
+
+    def differs(self, left: str, right: str) -> str:
+        """`IS NOT`: SQLite's null-safe inequality."""
+        return f"{left} IS NOT {right}"
+
+    def indexes_statement(self, table: str) -> tuple[str, dict[str, object]]:
+        """From sqlite_master, leaving out the automatic index of a primary key."""
+        return (
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = :table "
+            "AND name NOT LIKE 'sqlite_autoindex_%'",
+            {"table": table},
+        )
+
+    def rename_index(self, index: str, new_name: str) -> list[str]:
+        """SQLite cannot rename an index: drop it, and the view's CREATE INDEX makes it again."""
+        return [f'DROP INDEX IF EXISTS "{index}"']
 
     def value(self, value: object) -> object:
         """UTC text of fixed width for times, ISO text for days, values for enums, text for ids."""
@@ -108,6 +140,22 @@ class PostgresDialect(Dialect):
         """date_trunc on the local wall-clock time; its weeks start on Monday, as ISO weeks do."""
         local = f"({column} AT TIME ZONE 'UTC') + make_interval(secs => {offset_seconds})"
         return f"(date_trunc('{bucket.value}', {local}))::date"
+
+    def differs(self, left: str, right: str) -> str:
+        """`IS DISTINCT FROM`."""
+        return f"{left} IS DISTINCT FROM {right}"
+
+    def indexes_statement(self, table: str) -> tuple[str, dict[str, object]]:
+        """From pg_indexes, in the views' schema."""
+        return (
+            "SELECT indexname AS name FROM pg_indexes "
+            "WHERE schemaname = %(schema)s AND tablename = %(table)s",
+            {"schema": self.schema, "table": table},
+        )
+
+    def rename_index(self, index: str, new_name: str) -> list[str]:
+        """ALTER INDEX ... RENAME TO, which keeps the index (and a primary key's constraint)."""
+        return [f'ALTER INDEX "{self.schema}"."{index}" RENAME TO "{new_name}"']
 
     def value(self, value: object) -> object:
         """Enum values as text (psycopg would otherwise send member names), ids as text."""

@@ -53,6 +53,10 @@ class View(ABC):
     def tables(self) -> tuple[str, ...]:
         """The view's own tables (without tracking), for drop and swap."""
 
+    def comparable_tables(self) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+        """Each table's key columns and the columns a rebuild is compared by (generated ids left out)."""
+        raise NotImplementedError(f"view {self.name} cannot be compared row by row")
+
     def position(self) -> int:
         """The last notification the view has processed (0 if none)."""
         rows = self.db.select(

@@ -9,9 +9,9 @@ from typing import Annotated
 import typer
 
 from adapters.cli.loop import send
-from adapters.cli.options import Actor, DemandId, Json, Reason, ScopeOption
+from adapters.cli.options import Actor, AsOf, DemandId, Json, Reason, ScopeOption
 from adapters.cli.output import console, fail, lateness, print_json, table
-from adapters.cli.runtime import build, duration, run, scope, store_system, system
+from adapters.cli.runtime import build, duration, index_view_at, moment, run, scope, store_system, system
 from engine.lifecycle import State
 from engine.vocabulary import Priority
 
@@ -67,12 +67,17 @@ def overdue(
     scope_text: ScopeOption = None,
     priority: Annotated[Priority | None, typer.Option(help="Only this priority.")] = None,
     due_within: DueWithin = None,
+    as_of_text: AsOf = None,
     as_json: Json = False,
 ) -> None:
-    """Open demands past (or near) their deadline, most overdue first."""
-    with store_system().index_view() as index:
+    """Open demands past (or near) their deadline, most overdue first (with --as-of: the board then)."""
+    at = moment(as_of_text) if as_of_text is not None else None
+    with index_view_at(at) as index:
         rows = index.overdue(
-            now=datetime.now(UTC), due_within=duration(due_within), scope=scope(scope_text), priority=priority
+            now=at or datetime.now(UTC),
+            due_within=duration(due_within),
+            scope=scope(scope_text),
+            priority=priority,
         )
     if as_json:
         print_json(rows)
@@ -81,7 +86,7 @@ def overdue(
                "late by", "escalations"]  # fmt: skip
     console.print(
         table(
-            f"Overdue demands ({len(rows)})",
+            f"Overdue demands ({len(rows)})" + (f", as of {as_of_text}" if as_of_text else ""),
             columns,
             (
                 (

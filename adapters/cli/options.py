@@ -14,3 +14,14 @@ ScopeOption = Annotated[
     typer.Option("--scope", help="all, or one place: grid:G, community:C, street:S, district:D or city:X."),
 ]
 Reason = Annotated[str, typer.Option(help="Why (recorded).")]
+AsOf = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="As things stood at this moment, rebuilt from the events up to it: 2026-03-01T09:00 "
+        "(local time unless it names its offset) or a day, 2026-03-01 (its end).",
+    ),
+]
+Reveal = Annotated[
+    bool, typer.Option("--reveal", help="Include residents' names, phones and addresses (personal data).")
+]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -67,6 +68,37 @@ def lateness(overdue_by: timedelta) -> str:
     if overdue_by >= timedelta(0):
         return format_duration(overdue_by)
     return f"due in {format_duration(-overdue_by)}"
+
+
+def local(value: datetime | None, zone: tzinfo) -> datetime | None:
+    """A time in local time (the zone is said once, in the column or title, not on every value)."""
+    return value.astimezone(zone) if value is not None else None
+
+
+@contextmanager
+def progress_bars(description: str) -> Iterator[Callable[[str, int, int], None]]:
+    """Transient progress bars on stderr, one per part of the work; yields `advance(part, done, total)`."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err_console, transient=True,
+    ) as progress:  # fmt: skip
+        tasks: dict[str, Any] = {}
+
+        def advance(name: str, done: int, total: int) -> None:
+            if name not in tasks:
+                tasks[name] = progress.add_task(f"{description} {name}".strip(), total=None)
+            progress.update(tasks[name], completed=done, total=max(total, done) or None)
+
+        yield advance
+
+
+@contextmanager
+def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
+    """One transient progress bar on stderr for long work; yields `advance(done, total)`."""
+    with progress_bars(description) as advance:
+        yield lambda done, total: advance("", done, total)
 
 
 def _is_figure(value: Any) -> bool:

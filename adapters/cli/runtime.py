@@ -7,7 +7,8 @@ command, an unknown demand, a store or server that is down) into a line and an e
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -15,11 +16,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from adapters.cli.output import err_console, fail
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from pydantic import BaseModel
 
     from adapters.bootstrap import System
     from engine.periods import Period
     from engine.scope import Scope
+    from projections.index.view import DemandIndexView
+    from projections.points.view import PointsView
 
 T = TypeVar("T")
 M = TypeVar("M", bound="BaseModel")
@@ -128,6 +133,50 @@ def period(text: str) -> Period:
         return Period.parse(text)
     except ValueError as error:
         fail(str(error), 2)
+
+
+def moment(text: str) -> datetime:
+    """`2026-03-01T09:00` (local time), `...+08:00` or a day `2026-03-01` (its end); a bad one is one line."""
+    from adapters.timetravel import moment as parse
+
+    try:
+        return parse(text, system().local_zone)
+    except ValueError as error:
+        fail(str(error), 2)
+
+
+@contextmanager
+def index_view_at(at: datetime | None) -> Iterator[DemandIndexView]:
+    """The live demand index, or (`at` given) the index as it stood then, built with a progress bar."""
+    from adapters.cli.output import progress_bar
+    from adapters.timetravel import index_as_of
+
+    if at is None:
+        with store_system().index_view() as index:
+            yield index
+        return
+    with (
+        progress_bar("reading the events up to then") as advance,
+        index_as_of(store_system(), at, advance) as index,
+    ):
+        yield index
+
+
+@contextmanager
+def points_view_at(at: datetime | None) -> Iterator[PointsView]:
+    """The live points ledger, or (`at` given) the ledger as it stood then, built with a progress bar."""
+    from adapters.cli.output import progress_bar
+    from adapters.timetravel import points_as_of
+
+    if at is None:
+        with store_system().points_view() as ledger:
+            yield ledger
+        return
+    with (
+        progress_bar("reading the events up to then") as advance,
+        points_as_of(store_system(), at, advance) as ledger,
+    ):
+        yield ledger
 
 
 def store_error(error: Exception) -> int:

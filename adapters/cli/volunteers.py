@@ -8,9 +8,9 @@ from typing import Annotated
 
 import typer
 
-from adapters.cli.options import Json, ScopeOption
+from adapters.cli.options import AsOf, Json, ScopeOption
 from adapters.cli.output import console, fail, print_json, table
-from adapters.cli.runtime import period, scope, store_system
+from adapters.cli.runtime import moment, period, points_view_at, scope, store_system
 
 app = typer.Typer()
 PANEL = "Volunteers and units"
@@ -34,13 +34,20 @@ class By(StrEnum):
 def points(
     member: Annotated[str, typer.Argument(metavar="MEMBER", help="The member's name, as claims record it.")],
     recent: Annotated[int, typer.Option(min=0, max=200, help="How many recent entries to show.")] = 10,
+    as_of_text: AsOf = None,
     as_json: Json = False,
 ) -> None:
     """Show a member's balance, earned and redeemed points, and recent ledger entries."""
+    from adapters.timetravel import balance_as_of
     from engine.vocabulary import AccountKind
 
-    with store_system().points_view() as ledger, store_system().time_bank(ledger) as bank:
-        balance = bank.balance(member)
+    at = moment(as_of_text) if as_of_text is not None else None
+    with points_view_at(at) as ledger:
+        if at is None:
+            with store_system().time_bank(ledger) as bank:
+                balance = bank.balance(member)
+        else:
+            balance = balance_as_of(store_system(), ledger, member, at)
         entries = ledger.recent(AccountKind.MEMBER, member, recent)
     if as_json:
         print_json(
@@ -49,7 +56,7 @@ def points(
         return
     console.print(
         table(
-            f"Time bank: {member}",
+            f"Time bank: {member}" + (f", as of {as_of_text}" if as_of_text else ""),
             ["balance", "earned", "redeemed", "owed"],
             [(balance.balance, balance.earned, balance.redeemed, balance.owed)],
         )
@@ -107,6 +114,7 @@ def ranking(
         ),
     ] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000, help="How many places to show.")] = 20,
+    as_of_text: AsOf = None,
     as_json: Json = False,
 ) -> None:
     """Rank members or units by points earned in a period and place."""
@@ -114,7 +122,8 @@ def ranking(
 
     wanted_period = period(period_text or str(datetime.now(UTC).year))
     wanted_scope = scope(scope_text)
-    with store_system().points_view() as view:
+    at = moment(as_of_text) if as_of_text is not None else None
+    with points_view_at(at) as view:
         standings = view.ranking(AccountKind(by.value), wanted_period, wanted_scope, limit)
     if as_json:
         print_json(
@@ -124,7 +133,8 @@ def ranking(
     where = "everywhere" if wanted_scope.everywhere else f"{wanted_scope.place} {wanted_scope.name}"
     console.print(
         table(
-            f"Points by {by.value}, {wanted_period.label}, {where}",
+            f"Points by {by.value}, {wanted_period.label}, {where}"
+            + (f", as of {as_of_text}" if as_of_text else ""),
             ["rank", by.value, "points", "demands"],
             ((s.rank, s.account, s.points, s.demands) for s in standings),
         )

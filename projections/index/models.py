@@ -25,6 +25,8 @@ class Dimension(StrEnum):
     CATEGORY = "category"
     PRIORITY = "priority"
     POST = "post"
+    LEVEL = "level"
+    """The rung of the ladder a demand stands at now: every escalation moves it one rung up."""
 
 
 class DemandRecord(BaseModel):

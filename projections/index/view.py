@@ -37,6 +37,10 @@ class DemandIndexView(View):
         """The index table and its indexes."""
         return queries.create_statements(self.dialect, self.table(""))
 
+    def comparable_tables(self) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+        """One row per demand, by aggregate id, every column compared."""
+        return {"": (("originator_id",), tuple(queries.COLUMNS))}
+
     # ---- written by DemandIndexProjection ------------------------------------------------------
 
     def record(self, originator_id: UUID) -> DemandRecord | None:

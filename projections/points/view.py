@@ -39,6 +39,14 @@ class PointsView(View):
         """The facts table, the ledger and their indexes."""
         return queries.create_statements(self.dialect, self.table("demands"), self.table("ledger"))
 
+    def comparable_tables(self) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+        """Facts by demand; ledger entries by the event that wrote them and their account (not by id,
+        which a sequence numbers with gaps)."""
+        return {
+            "demands": (("aggregate_id",), ("aggregate_id", "facts")),
+            "ledger": (("notification_id", "kind", "account"), (*queries.LEDGER_COLUMNS, "notification_id")),
+        }
+
     # ---- written by PointsProjection ---------------------------------------------------------
 
     def facts(self, aggregate_id: UUID) -> DemandFacts | None:
