@@ -271,10 +271,14 @@ class System:
             "activity_executor": ThreadPoolExecutor(ACTIVITY_THREADS, thread_name_prefix="record"),
             "max_concurrent_activities": ACTIVITY_THREADS,
             "graceful_shutdown_timeout": timedelta(seconds=10),  # let in-flight appends finish
-            # Logging from inside a workflow goes through structlog, which may render with rich:
-            # both come in from outside the sandbox rather than being imported (and refused) in it.
+            # The domain and the workflow's own helpers are deterministic and come in from outside
+            # the sandbox, so every payload class is one class; logging goes through structlog,
+            # which may render with rich: both come in from outside rather than being refused in it.
             "workflow_runner": SandboxedWorkflowRunner(
-                restrictions=SandboxRestrictions.default.with_passthrough_modules("structlog", "rich")
+                restrictions=SandboxRestrictions.default.with_passthrough_modules(
+                    "engine", "workflows.activities", "workflows.messages", "workflows.search",
+                    "pydantic", "structlog", "rich",
+                )  # fmt: skip
             ),
         }
         return Worker(client, **{**options, **overrides})

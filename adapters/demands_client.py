@@ -69,6 +69,18 @@ class DemandsClient:
                 f"demand {demand_id} is {status.state.value}: cannot {command.verb}, its loop has ended"
             ) from None
 
+    async def signal(self, demand_id: str, command: Command) -> None:
+        """Send a command the workflow takes by signal (a resident's supplement, say); it answers
+        nothing: a signal it cannot take is kept as a rejection (see `microdemand rejected`)."""
+        if command.signal is None:
+            raise TypeError(f"{type(command).__name__} is not sent by signal")
+        try:
+            await self._handle(demand_id).signal(command.signal, command)
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:
+                raise DemandNotFoundError(demand_id) from None
+            raise
+
     async def command_many(
         self,
         demand_ids: Iterable[str],

@@ -275,6 +275,13 @@ class CloseUnrated(Command):
     step: Literal[Step.CLOSE] = Step.CLOSE
 
 
+TIMER_COMMANDS: dict[Step, type[Warn | MarkOverdue | CloseUnrated]] = {
+    Step.WARN: Warn,
+    Step.MARK_OVERDUE: MarkOverdue,
+    Step.CLOSE: CloseUnrated,
+}
+"""The command a timer step records, when a demand's alarm (`DemandStatus.next_alarm`) comes due."""
+
 if TYPE_CHECKING:
     AnyCommand = Command
 else:

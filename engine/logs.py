@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import sys
@@ -36,10 +37,28 @@ def redact_personal_data(
     return event_dict
 
 
+class SafeHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A stderr handler that, if a record cannot be written, says so in one line and never dumps the
+    record's message and arguments (the standard library's fallback), which could hold personal data."""
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - the library's name
+        """Report the failure without the record's content."""
+        with contextlib.suppress(Exception):  # nowhere left to say it
+            sys.__stderr__.write(f"log record from {record.name} could not be written\n")  # type: ignore[union-attr]
+
+
 def configure_logging(fmt: Literal["auto", "json", "console"] = "auto", level: str = "INFO") -> None:
-    """Route structlog (and the standard library's logging) to stderr in the chosen format."""
+    """Route structlog (and the standard library's logging) to stderr in the chosen format.
+
+    Tracebacks are turned into text before redaction, so they are scrubbed like any field, and
+    are never drawn with rich (which the workflow sandbox would refuse to import).
+    """
     as_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
-    renderer: Any = structlog.processors.JSONRenderer() if as_json else structlog.dev.ConsoleRenderer()
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
+        if as_json
+        else structlog.dev.ConsoleRenderer(exception_formatter=structlog.dev.plain_traceback)
+    )
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -48,6 +67,7 @@ def configure_logging(fmt: Literal["auto", "json", "console"] = "auto", level: s
         # Standard-library `extra=` fields (Temporal's workflow logger passes `demand_id` and the
         # workflow's ids this way) become keys, and pass through the redaction below like any other.
         structlog.stdlib.ExtraAdder(),
+        structlog.processors.format_exc_info,
         redact_personal_data,
     ]
     structlog.configure(
@@ -56,7 +76,7 @@ def configure_logging(fmt: Literal["auto", "json", "console"] = "auto", level: s
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = SafeHandler(sys.stderr)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,

@@ -22,16 +22,9 @@ from typing import Any
 from engine import commands as c
 from engine.demand import MicroDemand
 from engine.eventmodel import DomainEvent
-from engine.lifecycle import Refused, Step
+from engine.lifecycle import Refused
 from engine.policies.timelimits import TimeLimits
 from engine.values import Resident
-
-TIMER_COMMANDS: dict[Step, type[c.Warn | c.MarkOverdue | c.CloseUnrated]] = {
-    Step.WARN: c.Warn,
-    Step.MARK_OVERDUE: c.MarkOverdue,
-    Step.CLOSE: c.CloseUnrated,
-}
-"""The command a timer step records, as the workflow sends it when an alarm comes due."""
 
 TIMER_EVENTS = frozenset({"Warned", "Overdue", "Closed"})
 """Events only a timer (or the command before them) records; an automatic Escalated is one too."""
@@ -84,6 +77,15 @@ def _fact(e: Any, previous: Any) -> Fact | None:
                 post=e.post, location=e.location, resident=e.resident, reported_at=e.reported_at,
             )  # fmt: skip
             return Fact(at, sub)
+        case "Amended":
+            amend = c.Amend(
+                kind=e.kind, title=e.title, description=e.description, channel=e.channel,
+                category=e.category, priority=e.priority, post=e.post, location=e.location,
+                resident=e.resident, reported_at=e.reported_at,
+            )  # fmt: skip
+            return Fact(at, amend)
+        case "Supplemented":
+            return Fact(at, c.Supplement(by=e.by, text=e.text, attachments=e.attachments))
         case "Dispatched":
             return Fact(at, c.Dispatch(by=e.by, to=e.to, note=e.note))
         case "Claimed":
@@ -177,6 +179,6 @@ def _fire_timers(
         at = max(alarm.at, now)
         if at > until or (at == until and not inclusive):
             break
-        demand.apply(TIMER_COMMANDS[alarm.step](), at, limits)
+        demand.apply(c.TIMER_COMMANDS[alarm.step](), at, limits)
         now = at
     return now

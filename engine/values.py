@@ -71,23 +71,23 @@ def line(max_length: int, min_length: int = 0) -> object:
     return StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
 
 
-Name = Annotated[str, BeforeValidator(_one_line), line(120, 1)]
+Name = Annotated[str, line(120, 1), BeforeValidator(_one_line)]
 """A person's, unit's, post's or place's name: one line, 1 to 120 characters."""
-Title = Annotated[str, BeforeValidator(_one_line), line(200, 1)]
+Title = Annotated[str, line(200, 1), BeforeValidator(_one_line)]
 """A demand's title: one line, 1 to 200 characters."""
 Slug = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$"),
 ]
-Text = Annotated[str, BeforeValidator(_multi_line), StringConstraints(max_length=4000)]
+Text = Annotated[str, StringConstraints(max_length=4000), BeforeValidator(_multi_line)]
 """A description: up to 4,000 characters, line breaks kept."""
-Note = Annotated[str, BeforeValidator(_multi_line), StringConstraints(max_length=2000)]
+Note = Annotated[str, StringConstraints(max_length=2000), BeforeValidator(_multi_line)]
 """A note or comment: up to 2,000 characters, line breaks kept."""
 Reason = Annotated[
-    str, BeforeValidator(_multi_line), StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000), BeforeValidator(_multi_line)
 ]
 """Why someone acted: 1 to 1,000 characters."""
-Reference = Annotated[str, BeforeValidator(_one_line), line(500, 1)]
+Reference = Annotated[str, line(500, 1), BeforeValidator(_one_line)]
 """A reference to a photo or document held elsewhere (a URL or a file id)."""
 
 _PHONE_SEPARATORS = re.compile(r"[\s().-]")
@@ -103,7 +103,7 @@ def _phone(value: str) -> str:
     return digits
 
 
-Phone = Annotated[str, BeforeValidator(_one_line), StringConstraints(max_length=32), AfterValidator(_phone)]
+Phone = Annotated[str, StringConstraints(max_length=32), BeforeValidator(_one_line), AfterValidator(_phone)]
 """A phone number, kept as its digits (and a leading +), or empty."""
 
 
@@ -136,7 +136,7 @@ class Resident(Value):
 
     name: Name
     phone: Phone = ""
-    address: Annotated[str, BeforeValidator(_one_line), line(300)] = ""
+    address: Annotated[str, line(300), BeforeValidator(_one_line)] = ""
 
 
 class Claimant(Value):

@@ -158,13 +158,16 @@ class PostgresDialect(Dialect):
         return [f'ALTER INDEX "{self.schema}"."{index}" RENAME TO "{new_name}"']
 
     def value(self, value: object) -> object:
-        """Enum values as text (psycopg would otherwise send member names), ids as text."""
+        """Enum values as text (psycopg would otherwise send member names), ids as text; text never
+        carries NUL, which PostgreSQL refuses (payloads are cleaned at the edge; this is a last guard)."""
         if isinstance(value, Enum):
             return value.value
         if isinstance(value, UUID):
             return str(value)
         if isinstance(value, BaseModel):
-            return value.model_dump_json()
+            return value.model_dump_json().replace("\\u0000", "")
+        if isinstance(value, str):
+            return value.replace("\x00", "")
         return value
 
 

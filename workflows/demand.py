@@ -26,14 +26,12 @@ with workflow.unsafe.imports_passed_through():
     from engine import rules
     from engine.commands import (
         SIGNALS,
+        TIMER_COMMANDS,
         UPDATES,
         Absorb,
-        CloseUnrated,
         Command,
-        MarkOverdue,
         Merge,
         Submission,
-        Warn,
     )
     from engine.lifecycle import Refused, State, Step
     from engine.status import DemandStatus
@@ -69,11 +67,10 @@ SUBMISSION_GRACE = timedelta(minutes=5)
 MAX_REJECTIONS = 50
 """Rejections kept in the store per run; beyond that a flood is only logged."""
 
-_TIMER_COMMANDS: dict[Step, type[Warn | MarkOverdue | CloseUnrated]] = {
-    Step.WARN: Warn,
-    Step.MARK_OVERDUE: MarkOverdue,
-    Step.CLOSE: CloseUnrated,
-}
+
+def _spoken(span: timedelta) -> str:
+    seconds = int(span.total_seconds())
+    return f"{seconds // 60} minutes" if seconds >= 120 else f"{seconds} seconds"
 
 
 @workflow.defn(dynamic=True)
@@ -83,6 +80,9 @@ class MicroDemandWorkflow:
 
     records_per_run: ClassVar[int] = 200
     """Continue-as-new after this many recorded commands, even if the server does not suggest it."""
+
+    submission_grace: ClassVar[timedelta] = SUBMISSION_GRACE
+    """How long to wait for a valid submission before ending as rejected."""
 
     @workflow.init
     def __init__(self, args: Sequence[RawValue]) -> None:
@@ -147,7 +147,7 @@ class MicroDemandWorkflow:
             await workflow.wait_condition(lambda: any(m == "submit" for m, _ in self._inbox))
             await self._drain()
             return True
-        deadline = workflow.now() + SUBMISSION_GRACE
+        deadline = workflow.now() + self.submission_grace
         while self._status.state is State.NEW:
             await self._drain()
             left = deadline - workflow.now()
@@ -165,8 +165,7 @@ class MicroDemandWorkflow:
         return True
 
     async def _end_rejected(self) -> DemandStatus:
-        minutes = int(SUBMISSION_GRACE.total_seconds() // 60)
-        why = f"no valid submission within {minutes} minutes" + (
+        why = f"no valid submission within {_spoken(self.submission_grace)}" + (
             f" (the last one: {self._last_rejection})" if self._last_rejection else ""
         )
         async with self._lock:
@@ -179,7 +178,8 @@ class MicroDemandWorkflow:
     def _ended_unknown_type(self) -> DemandStatus:
         why = f"this task queue runs {WORKFLOW_TYPE} workflows, not {workflow.info().workflow_type}"
         self._log("ended a workflow of an unknown type", why=why, level="warning")
-        return self._status.model_copy(update={"state": State.REJECTED, "rejection": why})
+        self._status = self._status.model_copy(update={"state": State.REJECTED, "rejection": why})
+        return self._status
 
     # ---- the loop -------------------------------------------------------------------------
 
@@ -209,7 +209,7 @@ class MicroDemandWorkflow:
         async with self._lock:
             if self._status.version == version:  # a command that slipped in first wins
                 self._log("timer fired", step=alarm.step.value)
-                await self._record(_TIMER_COMMANDS[alarm.step]())
+                await self._record(TIMER_COMMANDS[alarm.step]())
 
     async def _kept(self) -> bool:
         """While an ended demand is kept: wait for a message or the end of the window. False once over."""

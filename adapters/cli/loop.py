@@ -207,6 +207,25 @@ def commend(
 
 
 @app.command(rich_help_panel=PANEL)
+def supplement(
+    demand_id: DemandId,
+    text: Annotated[str, typer.Option(help="What the resident adds.")] = "",
+    attach: Annotated[list[str] | None, typer.Option(help="A photo or document reference; repeat.")] = None,
+    actor: Annotated[str, typer.Option("--as", help="Who adds it.")] = "resident",
+) -> None:
+    """Add the resident's text or photos to an open demand (sent as the platform sends it: a signal)."""
+    from engine.commands import Supplement
+
+    command = build(Supplement, by=actor, text=text, attachments=tuple(attach or ()))
+
+    async def go() -> None:
+        await (await system().client()).signal(demand_id, command)
+
+    run(go())
+    console.print(f"sent to [bold]{demand_id}[/]; if it cannot be taken, `microdemand rejected` says why")
+
+
+@app.command(rich_help_panel=PANEL)
 def status(demand_id: DemandId, as_json: Json = False) -> None:
     """A demand's current state, who holds it, its level and deadlines (the workflow's query)."""
     current = run(_status(demand_id))

@@ -63,6 +63,32 @@ def demands(
 
 
 @app.command(rich_help_panel=PANEL)
+def rejected(
+    demand_id: Annotated[str | None, typer.Option("--demand", help="Only this demand's.")] = None,
+    since: Annotated[str | None, typer.Option(help="Only those of the last 2h, 1d, 1w ...")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="At most this many rows.")] = 50,
+    as_json: Json = False,
+) -> None:
+    """Pushes and signals the workflows could not take: bad payloads, amendments after a claim,
+    commands a demand's state refused. The reason only; never the payload."""
+    window = duration(since)
+    with store_system().index_view() as index:
+        rows = index.rejections(
+            demand_id=demand_id, since=datetime.now(UTC) - window if window else None, limit=limit
+        )
+    if as_json:
+        print_json(rows)
+        return
+    console.print(
+        table(
+            f"Rejected messages ({len(rows)}{'+' if len(rows) == limit else ''})",
+            ["when", "demand", "message", "why"],
+            ((r.at, r.demand_id, r.message, r.reason) for r in rows),
+        )
+    )
+
+
+@app.command(rich_help_panel=PANEL)
 def overdue(
     scope_text: ScopeOption = None,
     priority: Annotated[Priority | None, typer.Option(help="Only this priority.")] = None,

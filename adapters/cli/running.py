@@ -48,6 +48,27 @@ def projections() -> None:
 
 
 @app.command(rich_help_panel=PANEL)
+def health(as_json: Json = False) -> None:
+    """Whether the system is well: a worker polling the task queue, the event store, each projection
+    running as the only writer of its view, and how far behind the store it is. Exit 1 if not."""
+    from adapters.health import check_health
+
+    report = run(check_health(system()))
+    if as_json:
+        print_json(report)
+    else:
+        console.print(
+            table(
+                "Health: " + ("well" if report.well else "NOT WELL"),
+                ["part", "well", "detail"],
+                ((p.name, "yes" if p.well else "NO", p.detail) for p in report.parts),
+            )
+        )
+    if not report.well:
+        raise typer.Exit(1)
+
+
+@app.command(rich_help_panel=PANEL)
 def seed(
     count: Annotated[int, typer.Option(min=1, max=100_000, help="How many sample demands to push.")] = 100,
     closed: Annotated[float, typer.Option(min=0, max=1, help="Share taken around the whole loop.")] = 0.7,

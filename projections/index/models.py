@@ -77,6 +77,19 @@ class DemandRecord(BaseModel):
     last_notification_id: int
 
 
+class RejectionRow(BaseModel):
+    """A message to a demand's workflow that could not be taken: which, why, when (never its payload)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rejection_id: UUID
+    demand_id: str
+    message: str
+    reason: str
+    at: datetime
+    notification_id: int
+
+
 def _ratio(numerator: int, denominator: int) -> float | None:
     # None, not 0: "no demand was collected" is not "none was claimed".
     return numerator / denominator if denominator else None

@@ -7,14 +7,16 @@ from typing import Any
 from eventsourcing.dispatch import singledispatchmethod
 
 from engine.demand import MicroDemand, step_of
+from engine.intake import Rejection
 from engine.lifecycle import State, Step, next_state
 from engine.values import Clock
 from engine.vocabulary import Level, Outcome
-from projections.index.models import DemandRecord
+from projections.index.models import DemandRecord, RejectionRow
 from projections.index.view import DemandIndexView
 from projections.projection import Projection, UnhandledEventError
 
 E: Any = MicroDemand  # its @event classes are generated at runtime, unseen by mypy
+Rejected: Any = Rejection.Rejected  # type: ignore[attr-defined]
 
 
 def _clock(clock: Clock | None) -> dict[str, Any]:
@@ -63,6 +65,34 @@ class DemandIndexProjection(Projection[DemandIndexView]):
             version=e.originator_version, last_notification_id=position, **_clock(e.clock),
         )  # fmt: skip
         self.view.save(record)
+
+    @process_event.register(E.Amended)
+    def _amended(self, e: Any, position: int) -> None:
+        where = e.location
+        changes: dict[str, Any] = {
+            "kind": e.kind, "title": e.title, "channel": e.channel, "category": e.category,
+            "priority": e.priority, "post": e.post, "city": where.city, "district": where.district,
+            "street": where.street, "community": where.community, "grid": where.grid,
+            "responsible_unit": lambda r: (
+                where.community if r.level is Level.COMMUNITY else r.responsible_unit
+            ),
+        }  # fmt: skip
+        if e.clock is not None:
+            changes["warned"] = e.clock.warned_by(e.timestamp)
+        self._step(e, position, Step.AMEND, e.clock, **changes)
+
+    @process_event.register(Rejected)
+    def _rejected(self, e: Any, position: int) -> None:
+        self.view.reject(
+            RejectionRow(
+                rejection_id=e.originator_id,
+                demand_id=e.demand_id,
+                message=e.message,
+                reason=e.reason,
+                at=e.timestamp,
+                notification_id=position,
+            )
+        )
 
     @process_event.register(E.Claimed)
     def _claimed(self, e: Any, position: int) -> None:

@@ -9,11 +9,14 @@ from engine.lifecycle import OPEN, State, Step
 from engine.periods import Bucket
 from engine.scope import Scope
 from engine.vocabulary import Rating
-from projections.index.models import DemandRecord, Dimension
+from projections.index.models import DemandRecord, Dimension, RejectionRow
 from projections.sql import Dialect, Statement, create_index, create_table, model_columns
 
 COLUMNS = model_columns(DemandRecord)
 """Derived from the record model, so the table and the model cannot drift apart."""
+
+REJECTION_COLUMNS = model_columns(RejectionRow)
+"""The columns of the rejections table, from its row model."""
 
 _OPEN = ", ".join(f"'{state.value}'" for state in sorted(OPEN))
 _OVERDUE_ABLE = f"state IN ({_OPEN}) AND due_at IS NOT NULL AND clock_on_due = '{Step.MARK_OVERDUE.value}'"
@@ -30,6 +33,40 @@ def filters(
         st.where("collected_at >= {since}", since=since)
     if until is not None:
         st.where("collected_at < {until}", until=until)
+
+
+def create_rejections(dialect: Dialect, table: str) -> list[str]:
+    """The rejected messages, newest first by time."""
+    return [
+        create_table(dialect, table, REJECTION_COLUMNS, "rejection_id"),
+        create_index(dialect, table, "at", "at"),
+        create_index(dialect, table, "demand", "demand_id, at"),
+    ]
+
+
+def insert_rejection_statement(dialect: Dialect, table: str) -> str:
+    """Keep one rejection (a replayed one changes nothing)."""
+    names = list(REJECTION_COLUMNS)
+    return (
+        f"INSERT INTO {dialect.table(table)} ({', '.join(names)}) "
+        f"VALUES ({', '.join(dialect.param(n) for n in names)}) ON CONFLICT (rejection_id) DO NOTHING"
+    )
+
+
+def rejections_statement(
+    dialect: Dialect, table: str, *, demand_id: str | None, since: datetime | None, limit: int
+) -> Statement:
+    """Rejected messages, newest first."""
+    st = Statement(dialect)
+    if demand_id is not None:
+        st.where("demand_id = {demand_id}", demand_id=demand_id)
+    if since is not None:
+        st.where("at >= {since}", since=since)
+    st.sql = (
+        f"SELECT * FROM {dialect.table(table)}{st.where_sql} ORDER BY at DESC, rejection_id "
+        f"LIMIT {st.bind('limit', limit)}"
+    )
+    return st
 
 
 def create_statements(dialect: Dialect, table: str) -> list[str]:

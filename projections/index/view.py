@@ -13,7 +13,7 @@ from engine.scope import Scope
 from engine.vocabulary import Channel, Kind, Level, Priority
 from projections.database import Cursor, Database
 from projections.index import queries
-from projections.index.models import DemandRecord, Dimension, OverdueRow, RateRow
+from projections.index.models import DemandRecord, Dimension, OverdueRow, RateRow, RejectionRow
 from projections.view import View
 
 
@@ -26,20 +26,27 @@ class DemandIndexView(View):
     def __init__(self, db: Database, suffix: str = "") -> None:
         self._cache: OrderedDict[UUID, DemandRecord] = OrderedDict()
         self._staged: dict[UUID, DemandRecord] = {}
+        self._rejections: list[RejectionRow] = []
         super().__init__(db, suffix)
 
     @property
     def tables(self) -> tuple[str, ...]:
-        """The index table."""
-        return ("",)
+        """The index table and the rejected messages."""
+        return ("", "rejections")
 
     def create_statements(self) -> list[str]:
-        """The index table and its indexes."""
-        return queries.create_statements(self.dialect, self.table(""))
+        """The index table, the rejections and their indexes."""
+        return [
+            *queries.create_statements(self.dialect, self.table("")),
+            *queries.create_rejections(self.dialect, self.table("rejections")),
+        ]
 
     def comparable_tables(self) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
-        """One row per demand, by aggregate id, every column compared."""
-        return {"": (("originator_id",), tuple(queries.COLUMNS))}
+        """One row per demand, by aggregate id, and one per rejection, every column compared."""
+        return {
+            "": (("originator_id",), tuple(queries.COLUMNS)),
+            "rejections": (("rejection_id",), tuple(queries.REJECTION_COLUMNS)),
+        }
 
     # ---- written by DemandIndexProjection ------------------------------------------------------
 
@@ -60,6 +67,10 @@ class DemandIndexView(View):
         """Stage a row; it is written with the position at the next commit."""
         self._staged[record.originator_id] = record
 
+    def reject(self, rejection: RejectionRow) -> None:
+        """Stage a rejected message; written with the position at the next commit."""
+        self._rejections.append(rejection)
+
     def flush(self, cursor: Cursor) -> None:
         """Upsert every staged row."""
         if self._staged:
@@ -72,10 +83,12 @@ class DemandIndexView(View):
         for record in self._staged.values():
             self._remember(record)
         self._staged.clear()
+        self._rejections.clear()
 
     def discard(self) -> None:
         """Forget staged and cached rows."""
         self._staged.clear()
+        self._rejections.clear()
         self._cache.clear()
 
     def _remember(self, record: DemandRecord) -> None:
@@ -124,6 +137,15 @@ class DemandIndexView(View):
             since=since, until=until, limit=limit, offset=offset,
         )  # fmt: skip
         return [DemandRecord.model_validate(row) for row in self.db.select(st.sql, st.params)]
+
+    def rejections(
+        self, *, demand_id: str | None = None, since: datetime | None = None, limit: int = 100
+    ) -> list[RejectionRow]:
+        """Messages the workflows could not take (rejected pushes, amendments, signals), newest first."""
+        st = queries.rejections_statement(
+            self.dialect, self.table("rejections"), demand_id=demand_id, since=since, limit=limit
+        )
+        return [RejectionRow.model_validate(row) for row in self.db.select(st.sql, st.params)]
 
     def count_demands(self) -> int:
         """How many demands the index holds."""

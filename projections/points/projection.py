@@ -30,6 +30,7 @@ Collected, Claimed, Released, Reassigned = (
     _Events.Collected, _Events.Claimed, _Events.Released, _Events.Reassigned
 )  # fmt: skip
 Handled, Commended, Closed, Reopened = _Events.Handled, _Events.Commended, _Events.Closed, _Events.Reopened
+Amended = _Events.Amended
 
 
 class PointsProjection(Projection[PointsView]):
@@ -38,7 +39,7 @@ class PointsProjection(Projection[PointsView]):
     name = PointsView.name
     topics = tuple(
         get_topic(cls)
-        for cls in (Collected, Claimed, Released, Reassigned, Handled, Commended, Closed, Reopened)
+        for cls in (Collected, Amended, Claimed, Released, Reassigned, Handled, Commended, Closed, Reopened)
     )
 
     def __init__(self, view: PointsView, policy: PointsPolicy) -> None:
@@ -58,6 +59,15 @@ class PointsProjection(Projection[PointsView]):
             district=where.district, city=where.city,
         )  # fmt: skip
         self.view.record(facts, (), position)
+
+    @process_event.register(Amended)
+    def _amended(self, event: Any, position: int) -> None:
+        where = event.location
+        place = {
+            "post": event.post, "priority": event.priority, "grid": where.grid, "community": where.community,
+            "street": where.street, "district": where.district, "city": where.city,
+        }  # fmt: skip
+        self._update(event, position, lambda _: place)
 
     @process_event.register(Claimed)
     @process_event.register(Reassigned)

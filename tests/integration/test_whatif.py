@@ -20,8 +20,8 @@ from engine.periods import Period
 from engine.policies.points import PointsPolicy, load_points_policy
 from engine.policies.timelimits import TimeLimits, load_time_limits
 from engine.scope import Scope
+from engine.status import DemandStatus
 from engine.vocabulary import Rating
-from workflows.demand import MicroDemandWorkflow
 
 pytestmark = pytest.mark.integration
 DAY = timedelta(days=1)
@@ -117,17 +117,19 @@ async def test_the_same_policy_over_real_workflow_histories_changes_nothing(
     async with open_stack(env.client, sqlite_settings) as stack:
         on_time, _left_open, late = [await stack.start(submission(f"wf-{n}")) for n in range(3)]
         claim = c.Claim(member="wang", unit="Party branch 1")
-        await on_time.execute_update(MicroDemandWorkflow.claim, claim)
-        await late.execute_update(MicroDemandWorkflow.claim, claim)
+        await on_time.execute_update("claim", claim, result_type=DemandStatus)
+        await late.execute_update("claim", claim, result_type=DemandStatus)
         await env.sleep(timedelta(hours=30))  # `left_open` warns and is escalated to the street
         for handle in (on_time, late):
             if handle is late:
                 await env.sleep(timedelta(hours=30))  # past the two-day handling limit
-            await handle.execute_update(MicroDemandWorkflow.handle, c.Handle(member="wang", hours=2))
+            await handle.execute_update("handle", c.Handle(member="wang", hours=2), result_type=DemandStatus)
             await handle.execute_update(
-                MicroDemandWorkflow.follow_up, c.FollowUp(worker="zhao", resolved=True)
+                "follow_up", c.FollowUp(worker="zhao", resolved=True), result_type=DemandStatus
             )
-            await handle.execute_update(MicroDemandWorkflow.evaluate, c.Evaluate(rating=Rating.SATISFIED))
+            await handle.execute_update(
+                "evaluate", c.Evaluate(rating=Rating.SATISFIED), result_type=DemandStatus
+            )
         horizon = await env.get_current_time()
         await asyncio.sleep(0.5)  # let the last timers' appends land
         system = System(stack.settings)

@@ -17,8 +17,8 @@ from adapters.cli import runtime
 from adapters.settings import Settings
 from adapters.workflow_history import workflow_timeline
 from engine.commands import Claim, Evaluate, FollowUp, Handle
+from engine.status import DemandStatus
 from engine.vocabulary import Rating
-from workflows.demand import MicroDemandWorkflow
 
 pytestmark = pytest.mark.integration
 
@@ -31,11 +31,16 @@ async def test_history_beside_the_workflow_follows_every_run_and_never_shows_pay
     async with open_stack(env.client, sqlite_settings, workflows=[ShortRunMicroDemand]) as stack:
         handle = await stack.start()
         await env.sleep(timedelta(hours=20))  # the claim warning fires: a timer in the history
-        await handle.execute_update(MicroDemandWorkflow.claim, Claim(member="wang", unit="Party branch 1"))
-        await handle.execute_update(MicroDemandWorkflow.handle, Handle(member="wang", hours=1))
-        await handle.execute_update(MicroDemandWorkflow.follow_up, FollowUp(worker="zhao", resolved=True))
-        await handle.execute_update(MicroDemandWorkflow.evaluate, Evaluate(rating=Rating.SATISFIED))
+        await handle.execute_update(
+            "claim", Claim(member="wang", unit="Party branch 1"), result_type=DemandStatus
+        )
+        await handle.execute_update("handle", Handle(member="wang", hours=1), result_type=DemandStatus)
+        await handle.execute_update(
+            "follow_up", FollowUp(worker="zhao", resolved=True), result_type=DemandStatus
+        )
+        await handle.execute_update("evaluate", Evaluate(rating=Rating.SATISFIED), result_type=DemandStatus)
         assert await stored_events(stack.app, handle.id) == [*LIFECYCLE[:1], "Warned", *LIFECYCLE[1:]]
+        await handle.result()  # closed, then kept for the complaint window: skip to its end
 
         lines = await workflow_timeline(env.client, handle.id)
         runs = {line.run for line in lines}

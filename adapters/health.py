@@ -1,0 +1,96 @@
+"""Whether the system is well: Temporal and its workers, the event store, each projection and its lag."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from pydantic import BaseModel
+
+from adapters.bootstrap import System
+
+POLLER_FRESHNESS = timedelta(minutes=1)
+"""A worker that polled within this long is taken to be alive."""
+LAG_WARNING = 1000
+"""A view this many notifications behind the store is reported as lagging."""
+
+
+class Part(BaseModel):
+    """One part's health: well or not, and what was found."""
+
+    name: str
+    well: bool
+    detail: str
+
+
+class Health(BaseModel):
+    """The whole system's health, part by part."""
+
+    well: bool
+    checked_at: datetime
+    parts: list[Part]
+
+
+async def check_health(system: System) -> Health:
+    """Check each part without changing anything; a part that cannot be reached is not well."""
+    parts = [await _temporal(system), *_store_and_views(system)]
+    return Health(well=all(p.well for p in parts), checked_at=datetime.now(UTC), parts=parts)
+
+
+async def _temporal(system: System) -> Part:
+    from temporalio.api.enums.v1 import TaskQueueType
+    from temporalio.api.taskqueue.v1 import TaskQueue
+    from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+
+    queue = system.settings.task_queue
+    try:
+        client = await system.temporal()
+    except RuntimeError as error:
+        return Part(name="worker", well=False, detail=f"cannot reach Temporal: {error}")
+    fresh: list[str] = []
+    for kind in (TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY):
+        described = await client.workflow_service.describe_task_queue(
+            DescribeTaskQueueRequest(
+                namespace=client.namespace, task_queue=TaskQueue(name=queue), task_queue_type=kind
+            )
+        )
+        now = datetime.now(UTC)
+        fresh += [
+            p.identity
+            for p in described.pollers
+            if now - p.last_access_time.ToDatetime(UTC) < POLLER_FRESHNESS
+        ]
+    workers = sorted(set(fresh))
+    if not workers:
+        return Part(
+            name="worker", well=False, detail=f"no worker polled task queue {queue} in the last minute"
+        )
+    return Part(name="worker", well=True, detail=f"{len(workers)} polling {queue}: {', '.join(workers)}")
+
+
+def _store_and_views(system: System) -> list[Part]:
+    from adapters.bootstrap import StoreUnavailableError
+
+    try:
+        system.check_database()
+        with system.store() as store:
+            last = store.recorder.max_notification_id() or 0
+    except (StoreUnavailableError, Exception) as error:  # a store that is down is a finding, not a crash
+        return [Part(name="store", well=False, detail=f"cannot read the event store: {error}")]
+    parts = [Part(name="store", well=True, detail=f"{system.where}: {last} events")]
+    for spec in system.projection_specs():
+        db = system.views_database()
+        try:
+            view = spec.view(db)
+            position, running = view.position(), db.writer_running(spec.name)
+        except Exception as error:
+            parts.append(Part(name=spec.name, well=False, detail=f"cannot read the view: {error}"))
+            continue
+        finally:
+            db.close()
+        lag = max(0, last - position)
+        well = running and lag < LAG_WARNING
+        state = "running" if running else "NOT RUNNING (start `microdemand projections` or `up`)"
+        parts.append(
+            Part(name=spec.name, well=well, detail=f"{state}; at {position}, {lag} behind the store")
+        )
+    return parts
