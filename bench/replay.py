@@ -18,9 +18,10 @@ from bench.history import grow
 from bench.sampling import PeakMemory
 from bench.stores import fresh_store
 from engine.application import Demands
+from projections.runner import PAGE_SIZE
 
-PAGE = 1_000
-"""Page size of both the raw read and the runners: the same pages, so the ratio compares like with like."""
+PAGE = PAGE_SIZE
+"""The raw read uses the runners' page size: the same pages, so the ratio compares like with like."""
 
 
 def label(size: int) -> str:
@@ -41,11 +42,11 @@ def raw_read(app: Demands, page: int = PAGE) -> tuple[int, float]:
         position = notifications[-1].id
 
 
-def rebuild(system: System, suffix: str, page: int = PAGE) -> tuple[float, float]:
+def rebuild(system: System, suffix: str) -> tuple[float, float]:
     """Rebuild every view from zero into tables with `suffix`; (seconds, peak RSS growth in MiB)."""
     with PeakMemory() as memory:
         started = perf_counter()
-        with system.projections(suffix=suffix, follow=False, page_size=page) as running:
+        with system.projections(suffix=suffix, follow=False) as running:
             running.wait_until_caught_up(timeout=24 * 3600)
         seconds = perf_counter() - started
     return seconds, memory.growth_mib

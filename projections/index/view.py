@@ -14,6 +14,7 @@ from engine.vocabulary import Channel, Kind, Level, Priority
 from projections.database import Cursor, Database
 from projections.index import queries
 from projections.index.models import DemandRecord, Dimension, OverdueRow, RateRow
+from projections.sql import row_params
 from projections.view import View
 
 
@@ -60,8 +61,7 @@ class DemandIndexView(View):
         """Upsert every staged row."""
         if self._staged:
             sql = queries.upsert_statement(self.dialect, self.table(""))
-            value = self.dialect.value
-            cursor.executemany(sql, ({k: value(v) for k, v in record} for record in self._staged.values()))
+            cursor.executemany(sql, (row_params(self.dialect, record) for record in self._staged.values()))
 
     def committed(self) -> None:
         """The projection is the only writer, so rows it wrote are the stored rows: keep them."""
