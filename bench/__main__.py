@@ -21,7 +21,19 @@ def _replay(report: Report, full: bool) -> None:
     replay.run(report, sizes, stores)
 
 
+def _lifecycle(report: Report, full: bool) -> None:
+    import asyncio
+
+    from bench import lifecycle
+    from bench.servers import SERVERS
+    from bench.stores import postgres_available
+
+    stores = ["sqlite", "postgres"] if full and postgres_available() else ["sqlite"]
+    asyncio.run(lifecycle.run(report, list(SERVERS), stores, demands=300 if full else 100, concurrency=50))
+
+
 BENCHMARKS: dict[str, Callable[[Report, bool], None]] = {
+    "lifecycle": _lifecycle,
     "replay": _replay,
 }
 
@@ -34,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--only", action="append", choices=sorted(BENCHMARKS), help="run only these; repeat")
     args = parser.parse_args(argv)
+    from engine.logs import configure_logging
+
+    configure_logging("json", "WARNING")  # one line per recorded event would drown the figures
     mode = "full" if args.full else "quick"
     report = Report(mode)
     chosen = args.only or list(BENCHMARKS)
