@@ -14,23 +14,23 @@ from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from adapters.settings import Settings
-from engine.application import Demands
-from engine.policies.points import PointsPolicy
-from engine.policies.timelimits import TimeLimits
-from engine.timebank import TimeBank
-from projections.database import Database, PostgresDatabase, SQLiteDatabase
-from projections.index.projection import DemandIndexProjection
-from projections.index.view import DemandIndexView
-from projections.points.projection import PointsProjection
-from projections.points.view import PointsView
-from projections.runner import ProjectionSpec, RunningProjections, running_projections
-
 if TYPE_CHECKING:
     from temporalio.client import Client
     from temporalio.worker import Worker
 
     from adapters.demands_client import DemandsClient
+    from adapters.settings import Settings
+    from engine.application import Demands
+    from engine.policies.points import PointsPolicy
+    from engine.policies.timelimits import TimeLimits
+    from engine.timebank import TimeBank
+    from projections.database import Database
+    from projections.index.view import DemandIndexView
+    from projections.points.view import PointsView
+    from projections.runner import ProjectionSpec, RunningProjections
+
+# Each part is imported where it is built, not here: a CLI verb that reads one view should not
+# pay for eventsourcing, the projections and Temporal at start (see bench/cli_start.py).
 
 ACTIVITY_THREADS = 8
 """Concurrent appends: the store's work is I/O-bound, but SQLite has one writer at a time."""
@@ -132,6 +132,8 @@ class System:
 
     def views_database(self) -> Database:
         """The views' database: its own SQLite file, or the store's PostgreSQL schema."""
+        from projections.database import PostgresDatabase, SQLiteDatabase
+
         s = self.settings
         if s.store == "postgres":
             conninfo = {
@@ -147,6 +149,8 @@ class System:
 
     def open_store(self) -> Demands:
         """The event-store application (the caller closes it)."""
+        from engine.application import Demands
+
         return Demands(env=self.store_env(), limits=self.time_limits)
 
     @contextmanager
@@ -161,6 +165,8 @@ class System:
     @contextmanager
     def index_view(self) -> Iterator[DemandIndexView]:
         """The demand index for reading, closed on the way out."""
+        from projections.index.view import DemandIndexView
+
         view = DemandIndexView(self.views_database())
         try:
             yield view
@@ -170,6 +176,8 @@ class System:
     @contextmanager
     def points_view(self) -> Iterator[PointsView]:
         """The points ledger for reading, closed on the way out."""
+        from projections.points.view import PointsView
+
         view = PointsView(self.views_database())
         try:
             yield view
@@ -179,6 +187,8 @@ class System:
     @contextmanager
     def time_bank(self, ledger: PointsView | None = None) -> Iterator[TimeBank]:
         """The time bank, reading earned points from `ledger` (or a points view of its own)."""
+        from engine.timebank import TimeBank
+
         with ExitStack() as stack:
             if ledger is None:
                 ledger = stack.enter_context(self.points_view())
@@ -190,6 +200,12 @@ class System:
 
     def projection_specs(self) -> tuple[ProjectionSpec[Any], ...]:
         """Every projection the system runs: the demand index and the points ledger."""
+        from projections.index.projection import DemandIndexProjection
+        from projections.index.view import DemandIndexView
+        from projections.points.projection import PointsProjection
+        from projections.points.view import PointsView
+        from projections.runner import ProjectionSpec
+
         policy = self.points_policy
         return (
             ProjectionSpec(DemandIndexView, DemandIndexProjection),
@@ -201,6 +217,8 @@ class System:
         self, specs: Sequence[ProjectionSpec[Any]] | None = None, **options: Any
     ) -> Iterator[RunningProjections]:
         """Run the projections (all, or `specs`) while the block runs, each the only writer of its view."""
+        from projections.runner import running_projections
+
         with ExitStack() as stack:
             store = stack.enter_context(self.store())
             running = stack.enter_context(

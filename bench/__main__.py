@@ -18,7 +18,7 @@ def _replay(report: Report, full: bool) -> None:
 
     sizes = [100_000, 300_000, 1_000_000] if full else [30_000, 100_000]
     stores = ["sqlite", "postgres"] if postgres_available() else ["sqlite"]
-    replay.run(report, sizes, stores)
+    replay.run(report, sizes, stores, read_sizes=(sizes[0], sizes[-1]))
 
 
 def _lifecycle(report: Report, full: bool) -> None:
@@ -32,9 +32,25 @@ def _lifecycle(report: Report, full: bool) -> None:
     asyncio.run(lifecycle.run(report, list(SERVERS), stores, demands=300 if full else 100, concurrency=50))
 
 
+def _burst(report: Report, full: bool) -> None:
+    import asyncio
+
+    from bench import burst
+
+    asyncio.run(burst.run(report, burst=5_000 if full else 1_000, open_demands=10_000 if full else 1_000))
+
+
+def _cli(report: Report, full: bool) -> None:
+    from bench import cli_start
+
+    cli_start.run(report, repeat=11 if full else 5)
+
+
 BENCHMARKS: dict[str, Callable[[Report, bool], None]] = {
     "lifecycle": _lifecycle,
     "replay": _replay,
+    "burst": _burst,
+    "cli": _cli,
 }
 
 

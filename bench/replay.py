@@ -13,6 +13,7 @@ from time import perf_counter
 from rich.progress import Progress
 
 from adapters.bootstrap import System
+from bench import reads
 from bench.figures import Report, console
 from bench.history import grow
 from bench.sampling import PeakMemory
@@ -60,8 +61,8 @@ def fill(app: Demands, size: int) -> int:
         return grow(app, size, on_saved=lambda n: progress.advance(task, n))
 
 
-def run(report: Report, sizes: list[int], stores: list[str]) -> None:
-    """Replay rate against raw read on each store at each size."""
+def run(report: Report, sizes: list[int], stores: list[str], read_sizes: tuple[int, ...] = ()) -> None:
+    """Replay rate against raw read on each store at each size; read latency at `read_sizes`."""
     for kind in stores:
         with fresh_store(kind) as settings:
             system = System(settings)
@@ -75,3 +76,5 @@ def run(report: Report, sizes: list[int], stores: list[str]) -> None:
                     report.compared(f"{name}.rebuild", events / seconds, "events/s", raw.name, raw.value,
                                     at_least=0.5)  # fmt: skip
                     report.value(f"{name}.rebuild_rss_growth", growth, "MiB")
+                    if size in read_sizes:
+                        reads.run(report, system, f"_r{label(size).lower()}", f"reads.{kind}.{label(size)}")

@@ -218,6 +218,11 @@ class ProjectionRunner:
             lock = db.writer_lock(self.name + self.suffix)
             stack.callback(lock.release)
             view = self.spec.view(db, self.suffix)
+            if view.outdated():
+                log.warning(
+                    "view's tables are of an older shape: rebuilding it from zero", projection=self.name
+                )
+                view.drop()
             projection = self.spec.projection(view)
             with self._progress:
                 self.position = view.position()

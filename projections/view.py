@@ -53,6 +53,10 @@ class View(ABC):
     def tables(self) -> tuple[str, ...]:
         """The view's own tables (without tracking), for drop and swap."""
 
+    def outdated(self) -> bool:
+        """Whether the stored tables lack a column the view now writes (its writer then rebuilds it)."""
+        return False
+
     def position(self) -> int:
         """The last notification the view has processed (0 if none)."""
         rows = self.db.select(

@@ -38,6 +38,14 @@ class DemandIndexView(View):
         """The index table and its indexes."""
         return queries.create_statements(self.dialect, self.table(""))
 
+    def outdated(self) -> bool:
+        """Whether the index table predates a column of DemandRecord: views are rebuilt, never migrated."""
+        try:
+            self.db.select(f"SELECT {', '.join(queries.COLUMNS)} FROM {self.qualified('')} WHERE 1 = 0")
+        except Exception:
+            return True
+        return False
+
     # ---- written by DemandIndexProjection ------------------------------------------------------
 
     def record(self, originator_id: UUID) -> DemandRecord | None:
