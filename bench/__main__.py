@@ -37,7 +37,7 @@ def _burst(report: Report, full: bool) -> None:
 
     from bench import burst
 
-    asyncio.run(burst.run(report, burst=5_000 if full else 1_000, open_demands=10_000 if full else 1_000))
+    asyncio.run(burst.run(report, burst=5_000 if full else 300, open_demands=10_000 if full else 300))
 
 
 def _cli(report: Report, full: bool) -> None:
