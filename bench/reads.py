@@ -27,13 +27,14 @@ REPEAT = 200
 def queries(index: DemandIndexView, points: PointsView) -> dict[str, Callable[[], Any]]:
     """The reads operators, analysts and members make most, as the CLI makes them."""
     community = Scope.parse(f"community:{COMMUNITIES[7]}")
-    month = (START + timedelta(days=40), START + timedelta(days=71))
+    month = (START, START + timedelta(days=31))  # the first month: full at every size
     now = START + timedelta(days=120)
     member = MEMBERS[17]
     return {
         "ticket_list": lambda: index.list_demands(open_only=True, scope=community, limit=50),
         "ticket_list_all": lambda: index.list_demands(limit=50),
-        "overdue_board": lambda: index.overdue(now=now, due_within=timedelta(days=1), limit=500),
+        "overdue_board": lambda: index.overdue(now=now, scope=community, limit=500),
+        "overdue_board_everywhere_500_rows": lambda: index.overdue(now=now, limit=500),
         "rates_community_one_month": lambda: index.rates(
             by="community", since=month[0], until=month[1], now=now
         ),
@@ -83,7 +84,13 @@ def sqlite_plans(index: DemandIndexView, suffix: str) -> dict[str, str]:
             offset=0,
         ),
         "overdue_board": q.overdue_statement(
-            index.dialect, table, horizon=now, scope=None, priority=None, level=None, limit=500
+            index.dialect,
+            table,
+            horizon=now,
+            scope=Scope.parse(f"community:{COMMUNITIES[7]}"),
+            priority=None,
+            level=None,
+            limit=500,
         ),
     }
     plans = {}
