@@ -1,10 +1,11 @@
-# The two set-up commands: `make run` (the embedded stack) and `make test` (the whole suite).
+# The two set-up commands: `make run` (the embedded stack) and `make test` (the whole suite);
+# `make bench` measures (docs/benchmarks.md).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint clean
+.PHONY: install run test lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +20,10 @@ run: install
 
 test: install
 	$(BIN)/pytest
+
+# The benchmark suite (docs/benchmarks.md): a quick run by default, `make bench ARGS=--full` for 1M events.
+bench: install
+	$(BIN)/python -m bench $(ARGS)
 
 lint: install
 	$(BIN)/ruff format --check .

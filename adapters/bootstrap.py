@@ -16,23 +16,23 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from adapters.settings import Settings
-from engine.application import Demands
-from engine.policies.points import PointsPolicy
-from engine.policies.timelimits import TimeLimits
-from engine.timebank import TimeBank
-from projections.database import Database, PostgresDatabase, SQLiteDatabase
-from projections.index.projection import DemandIndexProjection
-from projections.index.view import DemandIndexView
-from projections.points.projection import PointsProjection
-from projections.points.view import PointsView
-from projections.runner import ProjectionSpec, RunningProjections, running_projections
-
 if TYPE_CHECKING:
     from temporalio.client import Client
     from temporalio.worker import Worker
 
     from adapters.demands_client import DemandsClient
+    from adapters.settings import Settings
+    from engine.application import Demands
+    from engine.policies.points import PointsPolicy
+    from engine.policies.timelimits import TimeLimits
+    from engine.timebank import TimeBank
+    from projections.database import Database
+    from projections.index.view import DemandIndexView
+    from projections.points.view import PointsView
+    from projections.runner import ProjectionSpec, RunningProjections
+
+# Each part is imported where it is built, not here: a CLI verb that reads one view should not
+# pay for eventsourcing, the projections and Temporal at start (see bench/cli_start.py).
 
 ACTIVITY_THREADS = 8
 """Concurrent appends: the store's work is I/O-bound, but SQLite has one writer at a time."""
@@ -145,6 +145,8 @@ class System:
 
     def views_database(self) -> Database:
         """The views' database: its own SQLite file, or the store's PostgreSQL schema."""
+        from projections.database import PostgresDatabase, SQLiteDatabase
+
         s = self.settings
         if s.store == "postgres":
             conninfo = {
@@ -163,6 +165,8 @@ class System:
         Views as they stood at a moment, or under another policy, are built here: never in the
         live views' database, whose tables and writers they must not disturb.
         """
+        from projections.database import SQLiteDatabase
+
         with tempfile.TemporaryDirectory(prefix="microdemand-scratch-") as folder:
             db = SQLiteDatabase(Path(folder) / "views.db")
             try:
@@ -174,6 +178,8 @@ class System:
 
     def open_store(self) -> Demands:
         """The event-store application (the caller closes it)."""
+        from engine.application import Demands
+
         return Demands(env=self.store_env(), limits=self.time_limits)
 
     @contextmanager
@@ -188,6 +194,8 @@ class System:
     @contextmanager
     def index_view(self) -> Iterator[DemandIndexView]:
         """The demand index for reading, closed on the way out."""
+        from projections.index.view import DemandIndexView
+
         view = DemandIndexView(self.views_database())
         try:
             yield view
@@ -197,6 +205,8 @@ class System:
     @contextmanager
     def points_view(self) -> Iterator[PointsView]:
         """The points ledger for reading, closed on the way out."""
+        from projections.points.view import PointsView
+
         view = PointsView(self.views_database())
         try:
             yield view
@@ -206,6 +216,8 @@ class System:
     @contextmanager
     def time_bank(self, ledger: PointsView | None = None) -> Iterator[TimeBank]:
         """The time bank, reading earned points from `ledger` (or a points view of its own)."""
+        from engine.timebank import TimeBank
+
         with ExitStack() as stack:
             if ledger is None:
                 ledger = stack.enter_context(self.points_view())
@@ -220,6 +232,12 @@ class System:
 
         `points_policy` prices the ledger by another policy than the configured one (`whatif`).
         """
+        from projections.index.projection import DemandIndexProjection
+        from projections.index.view import DemandIndexView
+        from projections.points.projection import PointsProjection
+        from projections.points.view import PointsView
+        from projections.runner import ProjectionSpec
+
         policy = points_policy or self.points_policy
         return (
             ProjectionSpec(DemandIndexView, DemandIndexProjection),
@@ -231,6 +249,8 @@ class System:
         self, specs: Sequence[ProjectionSpec[Any]] | None = None, **options: Any
     ) -> Iterator[RunningProjections]:
         """Run the projections (all, or `specs`) while the block runs, each the only writer of its view."""
+        from projections.runner import running_projections
+
         with ExitStack() as stack:
             store = stack.enter_context(self.store())
             running = stack.enter_context(
@@ -276,8 +296,13 @@ class System:
             # which may render with rich: both come in from outside rather than being refused in it.
             "workflow_runner": SandboxedWorkflowRunner(
                 restrictions=SandboxRestrictions.default.with_passthrough_modules(
-                    "engine", "workflows.activities", "workflows.messages", "workflows.search",
-                    "pydantic", "structlog", "rich",
+                    "engine",
+                    "workflows.activities",
+                    "workflows.messages",
+                    "workflows.search",
+                    "pydantic",
+                    "structlog",
+                    "rich",
                 )  # fmt: skip
             ),
         }

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from engine.policies.points import PointsPolicy, load_points_policy
-from engine.policies.timelimits import TimeLimits, load_time_limits
+if TYPE_CHECKING:
+    from engine.policies.points import PointsPolicy
+    from engine.policies.timelimits import TimeLimits
 
 
 class Settings(BaseSettings):
@@ -51,9 +52,13 @@ class Settings(BaseSettings):
     @cached_property
     def time_limits(self) -> TimeLimits:
         """The time-limit policy (a PolicyError names the bad field)."""
+        from engine.policies.timelimits import load_time_limits
+
         return load_time_limits(self.timelimits_file)
 
     @cached_property
     def points_policy(self) -> PointsPolicy:
         """The points policy (a PolicyError names the bad field)."""
+        from engine.policies.points import load_points_policy
+
         return load_points_policy(self.points_file)

@@ -67,6 +67,12 @@ class PydanticMapper(Mapper[UUID]):
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
         """Decrypt, decompress, decode and validate back into the event class."""
         stored_state = stored_event.state
+        if not self.cipher and not self.compressor and isinstance(self.transcoder, OrjsonTranscoder):
+            # pydantic parses and validates JSON bytes in one pass: a third faster than
+            # orjson into a dict and then validating the dict (replays decode every event).
+            return cast(
+                DomainEventProtocol[UUID], resolve_topic(stored_event.topic).model_validate_json(stored_state)
+            )
         if self.cipher:
             stored_state = self.cipher.decrypt(stored_state)
         if self.compressor:

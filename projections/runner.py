@@ -11,7 +11,9 @@ the view stops exactly before an event it cannot take. See docs/decisions/0003.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from time import monotonic
@@ -25,6 +27,69 @@ from projections.view import View
 
 V = TypeVar("V", bound=View)
 log = get_logger(__name__)
+
+PAGE_SIZE = 1_000
+"""Notifications per page, and so per view transaction while a runner catches up."""
+
+
+class Page:
+    """A page of notifications, each decoded into its domain event once, when first asked for."""
+
+    def __init__(self, notifications: Sequence[Any], store: Demands) -> None:
+        self.notifications = notifications
+        self._store = store
+        self._events: list[Any] = [None] * len(notifications)
+
+    def event(self, index: int) -> Any:
+        """The domain event of the notification at `index` (decoded by whichever runner asks first)."""
+        event = self._events[index]
+        if event is None:
+            event = self._events[index] = self._store.mapper.to_domain_event(self.notifications[index])
+        return event
+
+
+class NotificationFeed:
+    """Pages of the store shared by the runners of one process: a full page is read and decoded once.
+
+    Runners that rebuild together ask for the same pages, so the second one finds the page the
+    first one read. Only full pages are kept (notification ids commit in order, so a full page can
+    never change); a short page at the end of the store is read afresh each time.
+    """
+
+    def __init__(self, store: Demands, keep: int = 4) -> None:
+        self.store = store
+        self.keep = keep
+        self._pages: OrderedDict[tuple[int, int, int | None], Future[Page]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def page(self, after: int, limit: int, stop: int | None = None) -> Page:
+        """Up to `limit` notifications after position `after` (and at most up to `stop`)."""
+        key = (after, limit, stop)
+        with self._lock:
+            future = self._pages.get(key)
+            reader = future is None
+            if future is None:
+                future = self._pages[key] = Future()
+                while len(self._pages) > self.keep:
+                    self._pages.popitem(last=False)
+        return self._read(key, future) if reader else future.result()
+
+    def _read(self, key: tuple[int, int, int | None], future: Future[Page]) -> Page:
+        try:
+            notifications = self.store.recorder.select_notifications(
+                start=key[0], limit=key[1], stop=key[2], inclusive_of_start=False
+            )
+        except BaseException as error:
+            with self._lock:
+                self._pages.pop(key, None)
+            future.set_exception(error)
+            raise
+        page = Page(notifications, self.store)
+        if len(notifications) < key[1]:
+            with self._lock:
+                self._pages.pop(key, None)
+        future.set_result(page)
+        return page
 
 
 @dataclass(frozen=True)
@@ -50,14 +115,16 @@ class ProjectionRunner:
         open_database: Callable[[], Database],
         *,
         suffix: str = "",
-        page_size: int = 500,
+        page_size: int = PAGE_SIZE,
         poll_interval: float = 0.05,
         max_backoff: float = 30.0,
         follow: bool = True,
         fresh: bool = False,
         until: int | None = None,
+        feed: NotificationFeed | None = None,
     ) -> None:
         self.spec = spec
+        self.feed = feed or NotificationFeed(store)
         self.name = spec.name
         self.store = store
         self.open_database = open_database
@@ -160,6 +227,11 @@ class ProjectionRunner:
             if self.fresh:
                 view.drop()
                 self.fresh = False  # a restart after a failure resumes the rebuild, not restarts it
+            elif view.outdated():
+                log.warning(
+                    "view's tables are of an older shape: rebuilding it from zero", projection=self.name
+                )
+                view.drop()
             projection = self.spec.projection(view)
             with self._progress:
                 self.position = view.position()
@@ -172,15 +244,14 @@ class ProjectionRunner:
                     if not lock.alive():
                         raise RuntimeError(f"lost the writer lock of view {self.name}")
                     checked = monotonic()
-                page = self.store.recorder.select_notifications(
-                    start=self.position, limit=self.page_size, stop=self.until, inclusive_of_start=False
-                ) if self.until is None or self.position < self.until else []  # fmt: skip
-                if not page:
+                done = self.until is not None and self.position >= self.until
+                page = self.feed.page(self.position, self.page_size, stop=self.until) if not done else None
+                if page is None or not page.notifications:
                     if not self.follow:
                         return
                     self._stopping.wait(self.poll_interval)
                     continue
-                careful = self._failed_at is not None and page[0].id <= self._failed_at
+                careful = self._failed_at is not None and page.notifications[0].id <= self._failed_at
                 try:
                     self._process(page, projection, view, topics, careful)
                 except Exception:
@@ -197,20 +268,21 @@ class ProjectionRunner:
 
     def _process(
         self,
-        page: Sequence[Any],
+        page: Page,
         projection: Projection[Any],
         view: View,
         topics: frozenset[str],
         careful: bool,
     ) -> None:
-        for notification in page:
+        process = projection.process_event  # dispatchers are rebuilt on each attribute access
+        for index, notification in enumerate(page.notifications):
             if notification.id <= self.position:
                 continue
             self._pending += 1
             if topics and notification.topic not in topics:
                 continue
             try:
-                projection.process_event(self.store.mapper.to_domain_event(notification), notification.id)
+                process(page.event(index), notification.id)
             except BaseException:
                 self._failed_at = notification.id
                 self._pending = 0
@@ -218,7 +290,7 @@ class ProjectionRunner:
                 raise
             if careful:
                 self._commit(view, notification.id)
-        self._commit(view, page[-1].id)
+        self._commit(view, page.notifications[-1].id)
 
     def _commit(self, view: View, position: int) -> None:
         if position <= self.position:
@@ -285,7 +357,8 @@ def running_projections(
     **options: Any,
 ) -> Iterator[RunningProjections]:
     """Run a runner per spec while the block runs; stop them all on the way out."""
-    runners = [ProjectionRunner(spec, store, open_database, **options) for spec in specs]
+    feed = NotificationFeed(store, keep=2 * len(specs) + 2)
+    runners = [ProjectionRunner(spec, store, open_database, feed=feed, **options) for spec in specs]
     try:
         for runner in runners:
             runner.start()

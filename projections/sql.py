@@ -171,6 +171,35 @@ class PostgresDialect(Dialect):
         return value
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+_CACHED = frozenset({datetime, UUID})
+_converted: dict[tuple[type[Dialect], object], object] = {}
+
+
+def row_params(dialect: Dialect, row: BaseModel) -> dict[str, object]:
+    """A row model's fields as statement parameters; plain values pass as they are (the common case).
+
+    Times and ids are converted once and remembered: a replay writes the same demand's row again
+    and again with most of its times unchanged, and formatting them was most of a write's cost.
+    """
+    params: dict[str, object] = {}
+    for name, v in row.__dict__.items():
+        kind = type(v)
+        if kind in _PLAIN:
+            params[name] = v
+        elif kind in _CACHED:
+            key = (type(dialect), v)
+            converted = _converted.get(key, _converted)
+            if converted is _converted:
+                if len(_converted) > 100_000:
+                    _converted.clear()
+                converted = _converted[key] = dialect.value(v)
+            params[name] = converted
+        else:
+            params[name] = v.value if isinstance(v, Enum) else dialect.value(v)
+    return params
+
+
 class Statement:
     """SQL text and its named parameters, built up clause by clause."""
 

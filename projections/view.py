@@ -57,6 +57,10 @@ class View(ABC):
         """Each table's key columns and the columns a rebuild is compared by (generated ids left out)."""
         raise NotImplementedError(f"view {self.name} cannot be compared row by row")
 
+    def outdated(self) -> bool:
+        """Whether the stored tables lack a column the view now writes (its writer then rebuilds it)."""
+        return False
+
     def position(self) -> int:
         """The last notification the view has processed (0 if none)."""
         rows = self.db.select(

@@ -26,12 +26,17 @@ for audience in (loop, operators, analysts, volunteers, platform, running):
     app.add_typer(audience.app)
 
 
-@app.callback()
-def _configure() -> None:
-    from engine.logs import configure_logging
+LOGGING_VERBS = frozenset({"up", "worker", "projections", "seed"})
+"""Verbs that log as they run; the others print, and need not import structlog to start."""
 
+
+@app.callback()
+def _configure(ctx: typer.Context) -> None:
     settings = system().settings
-    configure_logging(settings.log_format, settings.log_level)
+    if ctx.invoked_subcommand in LOGGING_VERBS:
+        from engine.logs import configure_logging
+
+        configure_logging(settings.log_format, settings.log_level)
 
 
 def main() -> None:

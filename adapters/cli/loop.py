@@ -226,14 +226,33 @@ def supplement(
 
 
 @app.command(rich_help_panel=PANEL)
-def status(demand_id: DemandId, as_json: Json = False) -> None:
-    """A demand's current state, who holds it, its level and deadlines (the workflow's query)."""
-    current = run(_status(demand_id))
+def status(
+    demand_id: DemandId,
+    live: Annotated[
+        bool, typer.Option("--live", help="Ask the demand's workflow (fresh to the moment, slower to start).")
+    ] = False,
+    as_json: Json = False,
+) -> None:
+    """A demand's state, holder, level and deadlines, from the demand index (--live: from its workflow).
+
+    The index is a read view kept from the events a moment after they are stored; a demand it
+    has not seen yet is asked of its workflow.
+    """
+    current = None if live else indexed_status(demand_id)
+    if current is None:
+        current = run(_status(demand_id))
     show_status(current, as_json)
     if not as_json and current.clock and current.state.is_open:
         alarm = current.next_alarm()
         if alarm:
             console.print(f"next: {alarm.step.value.replace('_', ' ')} at {alarm.at:%Y-%m-%d %H:%M} UTC")
+
+
+def indexed_status(demand_id: str) -> DemandStatus | None:
+    """The demand's row in the demand index as a status, or None if the index has not seen it."""
+    with store_system().index_view() as index:
+        record = index.demand(demand_id)
+    return record.status() if record is not None else None
 
 
 async def _status(demand_id: str) -> DemandStatus:

@@ -10,6 +10,8 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from engine.lifecycle import State, Step
+from engine.status import DemandStatus
+from engine.values import Claimant, Clock, Location
 from engine.vocabulary import Channel, Kind, Level, Outcome, Priority, Rating, Stage
 
 
@@ -56,6 +58,7 @@ class DemandRecord(BaseModel):
     claimant_unit: str | None = None
     clock_stage: Stage | None = None
     clock_on_due: Step | None = None
+    clock_started_at: datetime | None = None
     warn_at: datetime | None = None
     due_at: datetime | None = None
     warned: bool = False
@@ -75,6 +78,34 @@ class DemandRecord(BaseModel):
     updated_at: datetime
     version: int
     last_notification_id: int
+
+    def status(self) -> DemandStatus:
+        """The row as a demand's status, as `microdemand status` shows it (co-claimants are not indexed)."""
+        clock = None
+        if self.clock_stage is not None and self.due_at is not None:
+            clock = Clock(
+                stage=self.clock_stage, started_at=self.clock_started_at or self.updated_at,
+                warn_at=self.warn_at, due_at=self.due_at, on_due=self.clock_on_due or Step.MARK_OVERDUE,
+            )  # fmt: skip
+        claimant = None
+        if self.claimant_member is not None and self.claimant_unit is not None:
+            claimant = Claimant(member=self.claimant_member, unit=self.claimant_unit)
+        location = Location(
+            city=self.city,
+            district=self.district,
+            street=self.street,
+            community=self.community,
+            grid=self.grid,
+        )
+        return DemandStatus(
+            demand_id=self.demand_id, state=self.state, version=self.version, kind=self.kind,
+            title=self.title, channel=self.channel, category=self.category, priority=self.priority,
+            post=self.post, location=location, level=self.level, responsible_unit=self.responsible_unit,
+            claimant=claimant, clock=clock, warned=self.warned, overdue=self.overdue,
+            escalations=self.escalations, reopened=self.reopened, rating=self.rating, outcome=self.outcome,
+            merged_into=self.merged_into, collected_at=self.collected_at, closed_at=self.closed_at,
+            updated_at=self.updated_at,
+        )  # fmt: skip
 
 
 class RejectionRow(BaseModel):

@@ -25,6 +25,7 @@ def _clock(clock: Clock | None) -> dict[str, Any]:
     return {
         "clock_stage": clock.stage if clock else None,
         "clock_on_due": clock.on_due if clock else None,
+        "clock_started_at": clock.started_at if clock else None,
         "warn_at": clock.warn_at if clock else None,
         "due_at": clock.due_at if clock else None,
         "warned": False,

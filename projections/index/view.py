@@ -14,6 +14,7 @@ from engine.vocabulary import Channel, Kind, Level, Priority
 from projections.database import Cursor, Database
 from projections.index import queries
 from projections.index.models import DemandRecord, Dimension, OverdueRow, RateRow, RejectionRow
+from projections.sql import row_params
 from projections.view import View
 
 
@@ -48,6 +49,14 @@ class DemandIndexView(View):
             "rejections": (("rejection_id",), tuple(queries.REJECTION_COLUMNS)),
         }
 
+    def outdated(self) -> bool:
+        """Whether the index table predates a column of DemandRecord: views are rebuilt, never migrated."""
+        try:
+            self.db.select(f"SELECT {', '.join(queries.COLUMNS)} FROM {self.qualified('')} WHERE 1 = 0")
+        except Exception:
+            return True
+        return False
+
     # ---- written by DemandIndexProjection ------------------------------------------------------
 
     def record(self, originator_id: UUID) -> DemandRecord | None:
@@ -75,8 +84,7 @@ class DemandIndexView(View):
         """Upsert every staged row."""
         if self._staged:
             sql = queries.upsert_statement(self.dialect, self.table(""))
-            value = self.dialect.value
-            cursor.executemany(sql, ({k: value(v) for k, v in record} for record in self._staged.values()))
+            cursor.executemany(sql, (row_params(self.dialect, record) for record in self._staged.values()))
 
     def committed(self) -> None:
         """The projection is the only writer, so rows it wrote are the stored rows: keep them."""

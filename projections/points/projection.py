@@ -110,7 +110,7 @@ class PointsProjection(Projection[PointsView]):
         facts = self.view.facts(event.originator_id)
         if facts is None:  # a demand whose collection this view never saw: nothing to price
             return
-        updated = DemandFacts.model_validate({**facts.model_dump(), **change(facts)})
+        updated = facts.model_copy(update=change(facts))  # the changes are typed values already
         entries = self._settle(facts, updated, event, reason) if reason else []
         if entries:
             holds = dict(updated.holds)

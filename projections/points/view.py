@@ -15,6 +15,7 @@ from engine.vocabulary import AccountKind
 from projections.database import Cursor, Database
 from projections.points import queries
 from projections.points.models import DemandFacts, LedgerEntry, Standing, ranked
+from projections.sql import row_params
 from projections.view import View
 
 
@@ -70,7 +71,6 @@ class PointsView(View):
 
     def flush(self, cursor: Cursor) -> None:
         """Upsert the staged facts, append the staged entries."""
-        value = self.dialect.value
         if self._staged:
             cursor.executemany(
                 queries.upsert_facts_statement(self.dialect, self.table("demands")),
@@ -80,7 +80,7 @@ class PointsView(View):
             cursor.executemany(
                 queries.insert_entry_statement(self.dialect, self.table("ledger")),
                 (
-                    {**{k: value(v) for k, v in e}, "notification_id": position}
+                    {**row_params(self.dialect, e), "notification_id": position}
                     for e, position in self._entries
                 ),
             )

@@ -1,0 +1,84 @@
+"""Target 3: rebuilding every view from zero, against eventsourcing's raw read of the same notifications.
+
+The store is filled through the real aggregates (`bench.history`), then, at each size: a raw
+`select_notifications` pass over every notification, and a rebuild of both views into fresh tables
+(a table suffix, as a real rebuild does) by the real projection runners. Memory is the process's
+peak RSS growth during the rebuild: flat means the same at every size.
+"""
+
+from __future__ import annotations
+
+from time import perf_counter
+
+from rich.progress import Progress
+
+from adapters.bootstrap import System
+from bench import reads
+from bench.figures import Report, console
+from bench.history import grow
+from bench.sampling import PeakMemory
+from bench.stores import fresh_store
+from engine.application import Demands
+from projections.runner import PAGE_SIZE
+
+PAGE = PAGE_SIZE
+"""The raw read uses the runners' page size: the same pages, so the ratio compares like with like."""
+
+
+def label(size: int) -> str:
+    """100k, 1M."""
+    return f"{size // 1_000_000}M" if size % 1_000_000 == 0 else f"{size // 1_000}k"
+
+
+def raw_read(app: Demands, page: int = PAGE) -> tuple[int, float]:
+    """Read every notification once, in pages; (count, seconds)."""
+    started, position, count = perf_counter(), 0, 0
+    while True:
+        notifications = app.recorder.select_notifications(
+            start=position, limit=page, inclusive_of_start=False
+        )
+        if not notifications:
+            return count, perf_counter() - started
+        count += len(notifications)
+        position = notifications[-1].id
+
+
+def rebuild(system: System, suffix: str) -> tuple[float, float]:
+    """Rebuild every view from zero into tables with `suffix`; (seconds, peak RSS growth in MiB)."""
+    with PeakMemory() as memory:
+        started = perf_counter()
+        with system.projections(suffix=suffix, follow=False) as running:
+            target = running.store.recorder.max_notification_id() or 0
+            for runner in running.runners.values():
+                # A dropped connection (other tests on a shared PostgreSQL kill them) is retried by
+                # the runner from its last page, as in production; the rebuild's time includes it.
+                runner.wait(target, timeout=24 * 3600, raise_errors=False)
+        seconds = perf_counter() - started
+    return seconds, memory.growth_mib
+
+
+def fill(app: Demands, size: int) -> int:
+    """Grow the store to `size` events through the aggregates, with a progress bar."""
+    held = app.recorder.max_notification_id() or 0
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task(f"generating {label(size)} events", total=size, completed=held)
+        return grow(app, size, on_saved=lambda n: progress.advance(task, n))
+
+
+def run(report: Report, sizes: list[int], stores: list[str], read_sizes: tuple[int, ...] = ()) -> None:
+    """Replay rate against raw read on each store at each size; read latency at `read_sizes`."""
+    for kind in stores:
+        with fresh_store(kind) as settings:
+            system = System(settings)
+            with system.store() as app:
+                for size in sizes:
+                    events = fill(app, size)
+                    name = f"replay.{kind}.{label(size)}"
+                    count, raw_seconds = raw_read(app)
+                    raw = report.value(f"{name}.raw_read", count / raw_seconds, "events/s")
+                    seconds, growth = rebuild(system, f"_r{label(size).lower()}")
+                    report.compared(f"{name}.rebuild", events / seconds, "events/s", raw.name, raw.value,
+                                    at_least=0.5)  # fmt: skip
+                    report.value(f"{name}.rebuild_rss_growth", growth, "MiB")
+                    if size in read_sizes:
+                        reads.run(report, system, f"_r{label(size).lower()}", f"reads.{kind}.{label(size)}")
