@@ -303,7 +303,7 @@ class System:
                     "pydantic",
                     "structlog",
                     "rich",
-                )  # fmt: skip
+                )
             ),
         }
         return Worker(client, **{**options, **overrides})
