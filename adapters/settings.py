@@ -49,6 +49,13 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"
 
+    keys_dir: Path | None = Field(default=None, description="Default: <var_dir>/keys")
+    actor_key: SecretStr | None = Field(default=None, description="Signs who acted (base64, 32 bytes).")
+    lookup_key: SecretStr | None = Field(default=None, description="Keys the hash of residents' phones.")
+    codec_key: SecretStr | None = Field(default=None, description="Encrypts payloads sent to Temporal.")
+    token: SecretStr | None = Field(default=None, description="The CLI's bearer token (its identity).")
+    token_file: Path | None = Field(default=None, description="Default: <var_dir>/admin.token")
+
     @cached_property
     def time_limits(self) -> TimeLimits:
         """The time-limit policy (a PolicyError names the bad field)."""

@@ -9,7 +9,7 @@ import typer
 
 from adapters.cli.options import Json
 from adapters.cli.output import console, fail, print_json, table
-from adapters.cli.runtime import run, store_system, system
+from adapters.cli.runtime import allowed, run, store_system, system
 
 app = typer.Typer()
 PANEL = "Running"
@@ -25,7 +25,10 @@ def up(
         ),
     ] = True,
 ) -> None:
-    """Start the whole system in the foreground: Temporal dev server, worker, projections."""
+    """Start the whole system in the foreground: Temporal dev server, worker, projections.
+
+    On the embedded default it first creates what a first run needs (keys, an administrator).
+    """
     from adapters.stack import run_stack
 
     asyncio.run(run_stack(store_system(), embedded_temporal=embedded_temporal))
@@ -81,6 +84,9 @@ def seed(
     """Push sample demands through the real workflows (a demo or trial run), with a progress bar."""
     from rich.progress import Progress
 
+    from engine.access import Act
+
+    allowed(Act.MANAGE)
     from adapters.seeding import SeedPlan, seed_demands
 
     if closed + claimed > 1:

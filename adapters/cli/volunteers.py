@@ -10,7 +10,7 @@ import typer
 
 from adapters.cli.options import AsOf, Json, ScopeOption
 from adapters.cli.output import console, fail, print_json, table
-from adapters.cli.runtime import moment, period, points_view_at, scope, store_system
+from adapters.cli.runtime import allowed, moment, period, places, points_view_at, store_system
 
 app = typer.Typer()
 PANEL = "Volunteers and units"
@@ -39,8 +39,10 @@ def points(
 ) -> None:
     """Show a member's balance, earned and redeemed points, and recent ledger entries."""
     from adapters.timetravel import balance_as_of
+    from engine.access import Act
     from engine.vocabulary import AccountKind
 
+    allowed(Act.POINTS, account=member)
     at = moment(as_of_text) if as_of_text is not None else None
     with points_view_at(at) as ledger:
         if at is None:
@@ -82,6 +84,9 @@ def redeem(
 
     if not for_what.strip():
         fail("say what the points are redeemed for with --for", 2)
+    from engine.access import Act
+
+    allowed(Act.REDEEM, account=member)
     with store_system().time_bank() as bank:
         try:
             balance = bank.redeem(member, amount, for_what.strip(), datetime.now(UTC))
@@ -118,10 +123,12 @@ def ranking(
     as_json: Json = False,
 ) -> None:
     """Rank members or units by points earned in a period and place."""
+    from engine.access import Act
+    from engine.scope import named
     from engine.vocabulary import AccountKind
 
     wanted_period = period(period_text or str(datetime.now(UTC).year))
-    wanted_scope = scope(scope_text)
+    wanted_scope = places(Act.POINTS, scope_text)
     at = moment(as_of_text) if as_of_text is not None else None
     with points_view_at(at) as view:
         standings = view.ranking(AccountKind(by.value), wanted_period, wanted_scope, limit)
@@ -130,7 +137,7 @@ def ranking(
             [{**s.model_dump(mode="json", exclude={"tenths"}), "points": str(s.points)} for s in standings]
         )
         return
-    where = "everywhere" if wanted_scope.everywhere else f"{wanted_scope.place} {wanted_scope.name}"
+    where = named(wanted_scope)
     console.print(
         table(
             f"Points by {by.value}, {wanted_period.label}, {where}"

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from engine.lifecycle import State
 from engine.periods import Bucket
-from engine.scope import Scope
+from engine.scope import Places
 from engine.vocabulary import Channel, Kind, Level, Priority
 from projections.database import Cursor, Database
 from projections.index import queries
@@ -120,7 +120,7 @@ class DemandIndexView(View):
         *,
         state: State | None = None,
         open_only: bool = False,
-        scope: Scope | None = None,
+        scope: Places = None,
         priority: Priority | None = None,
         kind: Kind | None = None,
         channel: Channel | None = None,
@@ -166,7 +166,7 @@ class DemandIndexView(View):
         *,
         since: datetime | None = None,
         until: datetime | None = None,
-        scope: Scope | None = None,
+        scope: Places = None,
         now: datetime | None = None,
         utc_offset: timedelta = timedelta(0),
     ) -> list[RateRow]:
@@ -194,7 +194,7 @@ class DemandIndexView(View):
         self,
         now: datetime,
         due_within: timedelta | None = None,
-        scope: Scope | None = None,
+        scope: Places = None,
         priority: Priority | str | None = None,
         *,
         level: Level | str | None = None,
