@@ -55,8 +55,9 @@ def main() -> None:
     except Exception as error:
         from adapters.keys import KeyMissingError
         from engine.access import Forbidden
+        from projections.database import WriterBusyError
 
-        if isinstance(error, KeyMissingError):
+        if isinstance(error, KeyMissingError | WriterBusyError):
             err_console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
             code = 2
         elif isinstance(error, Forbidden):

@@ -9,7 +9,7 @@ import typer
 from adapters.cli.options import Json, ScopeOption
 from adapters.cli.output import console, fail, print_json, table
 from adapters.cli.runtime import allowed, scope, store_system
-from engine.access import Act, Role
+from engine.vocabulary import Act, Role
 
 app = typer.Typer()
 identities = typer.Typer(help="Who the system knows: names, roles and, for operators, their place.")

@@ -23,9 +23,8 @@ from adapters.cli.runtime import (
     services,
     store_system,
 )
-from engine.access import Act
 from engine.lifecycle import State, Step
-from engine.vocabulary import Priority
+from engine.vocabulary import Act, Priority
 
 app = typer.Typer()
 PANEL = "Operators"

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -136,3 +137,23 @@ async def test_status_of_a_demand_whose_workflow_has_expired_comes_from_the_even
         run, "status", "demand-hotline-404", tmp_path=tmp_path, MICRODEMAND_TEMPORAL_ADDRESS=address
     )
     assert_one_line_error(missing, 1, "demand-hotline-404 not found")
+
+
+def test_a_second_projections_process_on_the_same_views_is_refused_in_one_line(tmp_path: Path) -> None:
+    var = tmp_path / "var"
+    System(Settings(_env_file=None, var_dir=var)).ensure_administrator()  # type: ignore[call-arg]
+    env = {**os.environ, "MICRODEMAND_VAR_DIR": str(var), "MICRODEMAND_LOG_FORMAT": "json"}
+    first = subprocess.Popen(
+        [CLI, "projections"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = datetime.now(UTC).timestamp() + 30
+        while not list(var.glob("views.db.*.lock")) and datetime.now(UTC).timestamp() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)  # the first holds its writer locks
+        second = run("projections", tmp_path=tmp_path)
+        assert_one_line_error(second, 2, "is already written by another process", "microdemand projections")
+        assert first.poll() is None  # the first keeps running
+    finally:
+        first.terminate()
+        first.wait(timeout=30)

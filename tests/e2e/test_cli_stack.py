@@ -150,6 +150,10 @@ def test_a_newcomer_takes_a_demand_through_its_life_and_finds_it_after_a_restart
     rates = stack.eventually("rates", until=lambda rows: rows and rows[0]["closed"] == 1)
     assert (rates[0]["collected"], rates[0]["claimed"], rates[0]["closed"]) == (1, 1, 1)
 
+    health = stack.json("health")
+    assert health["well"], health
+    assert {part["name"] for part in health["parts"]} == {"worker", "store", "demand_index", "points"}
+
     with urllib.request.urlopen(f"http://127.0.0.1:{stack.env['MICRODEMAND_UI_PORT']}/", timeout=10) as ui:
         assert ui.status == 200  # the dev server's Web UI, where the demands' workflows show
 

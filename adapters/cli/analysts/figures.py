@@ -11,7 +11,7 @@ import typer
 from adapters.cli.options import AsOf, Json, ScopeOption
 from adapters.cli.output import console, fail, local, percent, print_json, progress_bar, table
 from adapters.cli.runtime import index_view_at, moment, period, places, store_system, system
-from engine.access import Act
+from engine.vocabulary import Act
 
 if TYPE_CHECKING:
     from adapters.whatif import Figures, WhatIf

@@ -9,7 +9,7 @@ import typer
 
 from adapters.cli.options import Json
 from adapters.cli.output import console, fail, print_json, progress_bars, table
-from engine.access import Act
+from engine.vocabulary import Act
 
 if TYPE_CHECKING:
     from adapters.replay import Rebuilt, Verified
