@@ -98,6 +98,8 @@ def _details(name: str, event: Any, a: Any, updates: dict[str, str]) -> str:
             return f"activity {a.activity_type.name}"
         case "ACTIVITY_TASK_FAILED":
             return f"activity failed: {a.failure.message}"
+        case "MARKER_RECORDED" if a.marker_name == "core_local_activity":
+            return f"activity {_local_activity(a)} (local)"
         case "TIMER_STARTED":
             summary = _summary(event)
             return f"timer {a.timer_id} for {a.start_to_fire_timeout.ToTimedelta()}" + (
@@ -112,6 +114,14 @@ def _details(name: str, event: Any, a: Any, updates: dict[str, str]) -> str:
         case "WORKFLOW_EXECUTION_TERMINATED":
             return str(a.reason)
     return ""
+
+
+def _local_activity(attributes: Any) -> str:
+    """The type of a local activity, from its marker's details (SDK core writes them as JSON)."""
+    try:
+        return str(json.loads(attributes.details["data"].payloads[0].data)["activity_type"])
+    except (KeyError, IndexError, ValueError, TypeError):
+        return "?"
 
 
 def _summary(event: Any) -> str:

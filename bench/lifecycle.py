@@ -21,6 +21,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from adapters.bootstrap import System
+from adapters.temporal import ensure_search_attributes
 from adapters.demands_client import DemandsClient
 from adapters.seeding import SeedPlan, sample_submission
 from bench.bare import BareDemand, StepKind, bare_step
@@ -113,6 +114,7 @@ async def microdemand(
                 for command in STEPS:
                     await update(client, sub.demand_id, command)
 
+            await ensure_search_attributes(client)  # as every worker does before it starts
             worker = system.worker(client, app)
             with LagSampler(running) as lag:
                 async with worker:

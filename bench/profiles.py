@@ -21,7 +21,7 @@ from projections.runner import ProjectionRunner
 OUT = Path("var/bench")
 
 
-def replay(events: int = 100_000) -> None:
+def replay(events: int = 30_000) -> None:
     """Profile each view's rebuild, one runner at a time, in this thread."""
     with fresh_store("sqlite") as settings:
         system = System(settings)

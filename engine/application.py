@@ -15,7 +15,7 @@ from engine import rules
 from engine.commands import TIMER_COMMANDS, Absorb, Amend, Command, Merge, Submission
 from engine.credentials import SYSTEM, actor
 from engine.demand import FOREIGN_EVENTS, MicroDemand, aggregate_id, step_of
-from engine.eventmodel import ACTOR, DomainEvent, PydanticApplication
+from engine.eventmodel import ACTOR, COMMAND, DomainEvent, PydanticApplication
 from engine.intake import Rejection
 from engine.lifecycle import Refused, State, Step
 from engine.policies.timelimits import TimeLimits, load_time_limits
@@ -65,11 +65,19 @@ class Demands(PydanticApplication):
         self.actor_key = actor_key
         """Verifies the credentials the application layer signs commands with (engine.credentials)."""
 
-    def record(self, demand_id: str, command: Command, at: datetime, expected_version: int) -> DemandStatus:
+    def record(
+        self,
+        demand_id: str,
+        command: Command,
+        at: datetime,
+        expected_version: int,
+        command_id: UUID | None = None,
+    ) -> DemandStatus:
         """Apply `command` to the demand at `expected_version` and store its events.
 
         Idempotent: if the events after `expected_version` begin with this very command (a retried
-        activity, a replayed workflow), nothing is written and the stored status is returned.
+        activity, a replayed workflow: the same `command_id`, or for commands without one the same
+        step at the same time), nothing is written and the stored status is returned.
         Events another demand's merge wrote meanwhile (`DuplicateAbsorbed`) are stepped over and
         the command applies on top of them; anything else after `expected_version` is refused
         (StaleCommandError), never dropped. Concurrent writers collide on the aggregate version.
@@ -79,10 +87,11 @@ class Demands(PydanticApplication):
             who = SYSTEM
         else:
             who = actor(self.actor_key, command.actor, demand_id, command.step)
-        token = ACTOR.set(who)
+        token, command_token = ACTOR.set(who), COMMAND.set(command_id)
         try:
             return self._record_command(demand_id, command, at, expected_version)
         finally:
+            COMMAND.reset(command_token)
             ACTOR.reset(token)
 
     def _record_command(
@@ -118,7 +127,11 @@ class Demands(PydanticApplication):
         if not later:
             return False
         first = later[0]
-        if step_of(first) is command.step and first.timestamp == at:
+        wanted = COMMAND.get()
+        if wanted is not None and first.command_id is not None:
+            if first.command_id == wanted:
+                return True
+        elif step_of(first) is command.step and first.timestamp == at:
             return True
         if (
             command.step is Step.ABSORB

@@ -28,6 +28,10 @@ from pydantic import BaseModel, ConfigDict, Field
 ACTOR: ContextVar[str | None] = ContextVar("actor", default=None)
 """Who is acting, as the store verified it; every event triggered meanwhile records it."""
 
+COMMAND: ContextVar[UUID | None] = ContextVar("command", default=None)
+"""The id of the command being recorded; every event it triggers records it, so a retry of the
+same command (even one that computes its time anew, as a local activity's does) is recognised."""
+
 
 class DomainEvent(BaseModel):
     """Base of every stored event: immutable, with the aggregate's id, version, time and actor."""
@@ -38,6 +42,7 @@ class DomainEvent(BaseModel):
     originator_version: int
     timestamp: datetime = Field(default_factory=datetime_now_with_tzinfo)
     actor: str | None = None
+    command_id: UUID | None = None
 
 
 class Aggregate(BaseAggregate[UUID]):
@@ -46,11 +51,13 @@ class Aggregate(BaseAggregate[UUID]):
     @classmethod
     def _create(cls, event_class: type[Any], *, id: UUID | None = None, **kwargs: Any) -> Any:
         kwargs.setdefault("actor", ACTOR.get())
+        kwargs.setdefault("command_id", COMMAND.get())
         return super()._create(event_class, id=id, **kwargs)
 
     def trigger_event(self, event_class: type[Any], **kwargs: Any) -> None:
         """Trigger an event, recording who acts (see ACTOR)."""
         kwargs.setdefault("actor", ACTOR.get())
+        kwargs.setdefault("command_id", COMMAND.get())
         super().trigger_event(event_class, **kwargs)
 
     class Event(DomainEvent, CanMutateAggregate[UUID]):

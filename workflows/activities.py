@@ -30,6 +30,8 @@ class RecordRequest(Value):
     expected_version: int = Field(ge=0)
     at: AwareDatetime
     command: AnyCommand
+    command_id: UUID | None = None
+    """Chosen by the workflow (deterministically): a retry of the same command has the same id."""
 
 
 class RejectRequest(Value):
@@ -54,7 +56,9 @@ class Recorder:
         step = request.command.step.value
         log = get_logger(__name__, demand_id=request.demand_id, step=step, version=request.expected_version)
         try:
-            status = self.app.record(request.demand_id, request.command, request.at, request.expected_version)
+            status = self.app.record(
+                request.demand_id, request.command, request.at, request.expected_version, request.command_id
+            )
         except StaleCommandError as stale:
             log.warning("store has moved past the command", why=stale.why)
             raise ApplicationError(str(stale), stale.status, type=STALE, non_retryable=True) from None

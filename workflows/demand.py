@@ -427,7 +427,7 @@ class MicroDemandWorkflow:
             return  # the store records absorbs with the merge itself
         request = RecordRequest(
             demand_id=self._status.demand_id, expected_version=self._status.version, at=workflow.now(),
-            command=command,
+            command=command, command_id=workflow.uuid4() if self._v2 else None,
         )  # fmt: skip
         try:
             status = await self._activity(Recorder.record, request)

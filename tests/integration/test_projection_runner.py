@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+import uuid
+from collections.abc import Iterator
 
 import psycopg
 import pytest
@@ -44,9 +46,20 @@ def test_a_runner_that_only_catches_up_stops_at_the_end_of_the_store(sqlite_sett
                 assert not runner.alive  # it returned by itself once there was nothing more
 
 
+@pytest.fixture
+def own_database(postgres_settings: Settings) -> Iterator[Settings]:
+    """A PostgreSQL database of this test's own, so dropping its connections touches no other test."""
+    name = f"md_outage_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(host=PG_HOST, port=PG_PORT, dbname=PG_DB, user="postgres", autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    yield postgres_settings.model_copy(update={"postgres_dbname": name, "postgres_schema": ""})
+    with psycopg.connect(host=PG_HOST, port=PG_PORT, dbname=PG_DB, user="postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
 @pytest.mark.postgres
-def test_projections_resume_after_postgresql_drops_every_connection(postgres_settings: Settings) -> None:
-    settings = postgres_settings
+def test_projections_resume_after_postgresql_drops_every_connection(own_database: Settings) -> None:
+    settings = own_database
     system = System(settings)
     with story_on(settings) as story, system.projections(max_backoff=0.5) as running:
         running.wait_ready()
@@ -58,7 +71,7 @@ def test_projections_resume_after_postgresql_drops_every_connection(postgres_set
             conn.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                 "WHERE datname = %s AND pid <> pg_backend_pid()",
-                (PG_DB,),
+                (settings.postgres_dbname,),
             )
         mixed_history(story, range(6, 12), T0 + 100 * HOUR)  # the store's own pool reconnects
         deadline = time.monotonic() + 60

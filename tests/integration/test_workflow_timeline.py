@@ -7,13 +7,14 @@ import json
 from datetime import timedelta
 
 import pytest
+from cli_harness import forget_cached
 from short_run_workflow import ShortRunMicroDemand
 from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner
 from workflow_harness import LIFECYCLE, open_stack, stored_events
 
+from adapters.bootstrap import System
 from adapters.cli import app as commands
-from adapters.cli import runtime
 from adapters.settings import Settings
 from adapters.workflow_history import workflow_timeline
 from engine.commands import Claim, Evaluate, FollowUp, Handle
@@ -60,8 +61,8 @@ async def test_history_beside_the_workflow_follows_every_run_and_never_shows_pay
             "TEMPORAL_NAMESPACE": env.client.namespace,
         }.items():  # fmt: skip
             monkeypatch.setenv(f"MICRODEMAND_{name}", value)
-        runtime.system.cache_clear()
-        runtime.store_system.cache_clear()
+        System(stack.settings).ensure_administrator()  # the CLI acts as a known identity
+        forget_cached()
         shown = await asyncio.to_thread(
             CliRunner().invoke, commands, ["history", handle.id, "--workflow", "--json"]
         )
