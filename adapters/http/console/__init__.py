@@ -7,13 +7,15 @@ Every page asks the application layer what the API's routes ask, as the viewer s
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
 from adapters.http.console import demand, figures, lists, session
-from adapters.http.console.render import page
+from adapters.http.console.i18n import LANGUAGES
+from adapters.http.console.render import LANG_COOKIE, page
 
 
 def error_page(request: Request, status: int, message: str) -> Response:
@@ -21,7 +23,7 @@ def error_page(request: Request, status: int, message: str) -> Response:
     if status == 401:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/console/signin?next={quote(target)}", status_code=303)
-    return page(request, "error.html.j2", None, status=status, status_code=status, message=message)
+    return page(request, "error.html.j2", None, code=status, status_code=status, message=message)
 
 
 def install(app: FastAPI) -> None:
@@ -29,3 +31,12 @@ def install(app: FastAPI) -> None:
     for module in (session, lists, demand, figures):
         app.include_router(module.router)
     app.state.html_errors = error_page
+
+    @app.middleware("http")
+    async def remember_language(request: Request, call_next: Any) -> Response:
+        """`?lang=en` (or `zh`) on any console address is kept for the pages after it, redirects too."""
+        response: Response = await call_next(request)
+        asked = request.query_params.get("lang")
+        if asked in LANGUAGES and request.url.path.startswith("/console"):
+            response.set_cookie(LANG_COOKIE, asked, max_age=365 * 86400, samesite="lax")
+        return response

@@ -90,7 +90,7 @@ def lang_of(request: Request) -> str:
 
 
 def page(
-    request: Request, template: str, who: Identity | None, status: int = 200, **context: Any
+    request: Request, template: str, who: Identity | None, code: int = 200, **context: Any
 ) -> HTMLResponse:
     """A rendered page; the language asked for is remembered, a flash message shown once."""
     lang = lang_of(request)
@@ -106,9 +106,7 @@ def page(
             path=request.url.path, **context,
         )  # fmt: skip
     )
-    response = HTMLResponse(html, status_code=status)
-    if request.query_params.get("lang") == lang:
-        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax")
+    response = HTMLResponse(html, status_code=code)
     if flash:
         response.delete_cookie(FLASH_COOKIE)
     return response

@@ -62,7 +62,7 @@ async def signin(request: Request, token: Annotated[str, Form()], next: Annotate
     try:
         who = await authenticate(request, token.strip())
     except UnauthenticatedError:
-        return page(request, "signin.html.j2", None, status=401, next=_safe(next), failed=True)
+        return page(request, "signin.html.j2", None, code=401, next=_safe(next), failed=True)
     response = RedirectResponse(_safe(next) or landing(who), status_code=303)
     secure = request.app.state.system.settings.secure_cookies
     options = {"max_age": SESSION_SECONDS, "samesite": "lax", "secure": secure, "httponly": True}
