@@ -20,10 +20,10 @@ from engine.credentials import sign
 from engine.lifecycle import Step
 
 if TYPE_CHECKING:
-    from adapters.bootstrap import System
-    from adapters.demands_client import DemandsClient
     from temporalio.api.common.v1 import Payload
 
+    from adapters.bootstrap import System
+    from adapters.demands_client import DemandsClient
     from engine.commands import Command, Submission
     from engine.directory import Directory
     from engine.scope import Scope
@@ -289,7 +289,9 @@ class Services:
             raise Forbidden(f"{identity} may reveal residents' data one demand at a time, not in an export")
         await asyncio.to_thread(self._record_reveal, identity, what, why.strip())
 
-    async def open_payloads(self, identity: Identity, namespace: str, payloads: Sequence[Payload]) -> list[Payload]:
+    async def open_payloads(
+        self, identity: Identity, namespace: str, payloads: Sequence[Payload]
+    ) -> list[Payload]:
         """Decode Temporal payloads for `identity` (the Web UI's codec endpoint), if they may see
         residents' data; an operator's only for demands inside their scope (the others stay sealed).
         Each call that opens a resident's payload is recorded as a disclosure."""

@@ -68,9 +68,12 @@ class Settings(BaseSettings):
         default=None, description="Open311 service codes and their categories (TOML); default: shipped."
     )
     codec_cors_origins: str = Field(
-        default="", description="Origins that may call the codec endpoint (comma-separated); default: the Web UI."
+        default="",
+        description="Origins that may call the codec endpoint (comma-separated); default: the Web UI.",
     )
-    secure_cookies: bool = Field(default=False, description="Mark the console's cookies Secure (behind HTTPS).")
+    secure_cookies: bool = Field(
+        default=False, description="Mark the console's cookies Secure (behind HTTPS)."
+    )
 
     @cached_property
     def time_limits(self) -> TimeLimits:

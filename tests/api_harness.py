@@ -120,7 +120,7 @@ class ApiStack:
                 await asyncio.sleep(0.1)
 
     async def indexed(self, demand_id: str, **wanted: Any) -> dict[str, Any]:
-        """Wait until the demand index shows the demand (with `wanted` values); its row as the API lists it."""
+        """Wait until the demand index shows the demand (with `wanted` values); its row as listed."""
 
         async def check() -> dict[str, Any] | None:
             async with self.client(self.admin) as http:
@@ -137,7 +137,7 @@ async def api_stack(settings: Settings, env: WorkflowEnvironment, **changes: Any
     system = System(api_settings(settings, env, **changes))
     token_file = system.ensure_administrator()
     assert token_file is not None
-    admin = Path(token_file).read_text().strip()
+    admin = Path(token_file).read_text().strip()  # noqa: ASYNC240  # once, before anything runs
     with system.projections() as running:
         running.wait_ready()
         api = ApiServer(system)

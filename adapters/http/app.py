@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack, asynccontextmanager
 from pathlib import Path
 
@@ -66,7 +66,7 @@ def create_app(system: System) -> FastAPI:
         description=(
             "Every route but the console's sign-in asks for a bearer token (`Authorization: Bearer "
             "md_...`, issued with `microdemand token issue`). One role matrix decides what each "
-            "identity may do, as it does for the CLI. Errors are `{\"error\": \"...\"}` with 400, "
+            'identity may do, as it does for the CLI. Errors are `{"error": "..."}` with 400, '
             "401, 403, 404, 409 (a refusal naming the demand's state), 422 (naming each field) or 503."
         ),
         version="1",
@@ -74,9 +74,7 @@ def create_app(system: System) -> FastAPI:
     )
     app.state.system = system
     app.state.services = services
-    app.state.pusher = Pusher(
-        services, system.settings.api_push_concurrency, system.settings.api_push_queue
-    )
+    app.state.pusher = Pusher(services, system.settings.api_push_concurrency, system.settings.api_push_queue)
     errors.install(app)
     for module in (demands, figures, points, open311, codec):
         app.include_router(module.router)
@@ -105,12 +103,26 @@ def address(system: System, port: int | None = None) -> str:
     return f"http://{host}:{port if port is not None else s.api_port}"
 
 
+def _quiet_server_class() -> type:
+    import uvicorn
+
+    class QuietServer(uvicorn.Server):
+        """uvicorn, leaving SIGINT and SIGTERM to the process it runs in (the stack stops it in order)."""
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield
+
+    return QuietServer
+
+
 class ApiServer:
     """The app served by uvicorn on the running event loop, beside the worker and the projections."""
 
     def __init__(self, system: System) -> None:
         import uvicorn
 
+        _QuietServer = _quiet_server_class()  # noqa: N806
         self.system = system
         config = uvicorn.Config(
             create_app(system),
@@ -122,8 +134,7 @@ class ApiServer:
             timeout_graceful_shutdown=5,
             backlog=4096,  # a burst of pushes waits in the kernel's queue rather than being refused
         )
-        self.server = uvicorn.Server(config)
-        self.server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # the stack's
+        self.server = _QuietServer(config)
         self._task: asyncio.Task[None] | None = None
         self.url = ""
 
@@ -134,7 +145,9 @@ class ApiServer:
             if self._task.done():
                 with contextlib.suppress(SystemExit, Exception):
                     await self._task
-                raise RuntimeError(f"the HTTP API cannot listen on {address(self.system)} (is the port taken?)")
+                raise RuntimeError(
+                    f"the HTTP API cannot listen on {address(self.system)} (is the port taken?)"
+                )
             await asyncio.sleep(0.05)
         self.url = address(self.system, bound_port(self.server))
         get_logger("http").info("http api listening", url=self.url)

@@ -5,7 +5,7 @@
 | no token, an unknown or revoked one | 401 (with `WWW-Authenticate: Bearer`) |
 | `Forbidden` (the role matrix said no) | 403 |
 | an unknown demand | 404 |
-| a command the demand refused (`Refused`, `CommandRefusedError`), a redemption not covered | 409, naming the demand's state |
+| a refused command (`Refused`, `CommandRefusedError`), a redemption not covered | 409, naming the state |
 | a payload that is not what it should be | 422, naming each field |
 | a bad query parameter, JSON that is not JSON | 400 |
 | too many pushes waiting | 503, with `Retry-After` |
@@ -86,7 +86,9 @@ def classify(error: BaseException) -> tuple[int, str, dict[str, Any]]:
         errors = list(error.errors())
         if any(e.get("type") == "json_invalid" for e in errors):
             return 400, "the body is not valid JSON", {}
-        if any(tuple(e.get("loc", ())) == ("body",) and e.get("type") == "model_attributes_type" for e in errors):
+        if any(
+            tuple(e.get("loc", ())) == ("body",) and e.get("type") == "model_attributes_type" for e in errors
+        ):
             return 422, "send the body as a JSON object (Content-Type: application/json)", {}
         fields = fields_of(errors)
         message = "; ".join(f"{f['field']}: {f['problem']}" for f in fields)
@@ -156,7 +158,7 @@ def install(app: FastAPI) -> None:
 
     # Errors the routes expect are answered by Starlette's exception middleware, found by class;
     # only what is left (a defect) reaches the server-error middleware, which logs it again.
-    expected: tuple[type[BaseException], ...] = (
+    expected: tuple[type[Exception], ...] = (
         HTTPException, RequestValidationError, ValidationError, CommandRefusedError,
         PermissionError, LookupError, ValueError, RuntimeError, sqlite3.Error,
     )  # fmt: skip

@@ -17,7 +17,9 @@ DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
 
-async def signed_in(browser: Any, stack: ApiStack, who: str, viewport: dict[str, int], lang: str = "zh") -> Any:
+async def signed_in(
+    browser: Any, stack: ApiStack, who: str, viewport: dict[str, int], lang: str = "zh"
+) -> Any:
     """A fresh page of a browser context signed in as `who`; every request it makes is recorded."""
     context = await browser.new_context(viewport=viewport, locale="zh-CN" if lang == "zh" else "en-GB")
     page = await context.new_page()
@@ -81,7 +83,8 @@ async def test_an_operator_finds_an_overdue_demand_on_the_board_escalates_it_and
     assert "升级" in await page.locator(".flash.ok").inner_text()
     assert await page.locator("#rung .rung").inner_text() == "区"  # community → street (timer) → district
     timeline = await page.locator("#timeline").inner_text()
-    assert "op-zhang" in timeline and "超期未认领" in timeline
+    assert "op-zhang" in timeline
+    assert "超期未认领" in timeline
     await photograph(page, shots, "demand-escalated-desktop")
     fetched_only_from(page, stack)
 
@@ -135,7 +138,9 @@ async def test_an_analyst_opens_the_rates_and_the_charts_are_drawn(
         lines = page.locator(f"{chart} svg path")
         assert await lines.count() > 5, chart  # axes, ticks and the lines themselves
         box = await page.locator(f"{chart} svg").bounding_box()
-        assert box is not None and box["width"] > 300 and box["height"] > 100
+        assert box is not None
+        assert box["width"] > 300
+        assert box["height"] > 100
     assert "Completion rate" in await page.locator("#rates-over-time").inner_text()
     assert "Xinhua" in await page.locator("#figures").inner_text()
     await photograph(page, shots, "rates-desktop")
@@ -149,6 +154,7 @@ async def test_an_analyst_opens_the_rates_and_the_charts_are_drawn(
     assert await page.locator("#tickets tbody tr").count() >= 10
     await photograph(page, shots, "demands-desktop")
     refused = await page.goto(f"{stack.url}/console/board")
-    assert refused is not None and refused.status == 200  # analysts may read the board
+    assert refused is not None
+    assert refused.status == 200
     fetched_only_from(page, stack)
     await page.context.close()

@@ -73,20 +73,27 @@ async def test_a_demand_goes_round_the_loop_over_http_and_every_mistake_gets_its
                 assert (await stranger.get("/api/demands")).status_code == 401
             assert (await li.get("/api/points/someone-else")).status_code == 403
             missing = await admin.get("/api/demands/demand-web-nothing")
-            assert (missing.status_code, missing.json()["error"]) == (404, "demand demand-web-nothing not found")
+            assert (missing.status_code, missing.json()["error"]) == (
+                404,
+                "demand demand-web-nothing not found",
+            )
             bad_scope = await admin.get("/api/demands", params={"scope": "planet:Mars"})
             assert bad_scope.status_code == 400
             assert bad_scope.json()["error"].startswith("scope: not a scope")
             bad_limit = await admin.get("/api/demands", params={"limit": 0})
             assert (bad_limit.status_code, bad_limit.json()["fields"][0]["field"]) == (400, "limit")
-            not_json = await admin.post("/api/demands", content=b"{", headers={"content-type": "application/json"})
+            not_json = await admin.post(
+                "/api/demands", content=b"{", headers={"content-type": "application/json"}
+            )
             assert not_json.status_code == 400
             no_grid = stack.demand("no-grid")
             no_grid["location"] = {k: v for k, v in no_grid["location"].items() if k != "grid"}
             invalid = await admin.post("/api/demands", json=[stack.demand("ok-1"), no_grid])
             assert invalid.status_code == 422
             assert invalid.json()["error"] == "1.location.grid: Field required"
-            bad_phone = await admin.post("/api/demands", json=stack.demand("x", resident={"name": "A", "phone": "abc"}))
+            bad_phone = await admin.post(
+                "/api/demands", json=stack.demand("x", resident={"name": "A", "phone": "abc"})
+            )
             assert bad_phone.status_code == 422
             assert "abc" not in bad_phone.text  # the value sent is never echoed
             no_reason = await admin.post(f"/api/demands/{loop}/escalate", json={})
@@ -106,32 +113,34 @@ async def _json(request: object, ok: object) -> object:
 async def test_the_ticket_list_pages_and_filters_and_the_boards_answer(
     dev_server_env: WorkflowEnvironment, sqlite_settings: Settings
 ) -> None:
-    async with api_stack(sqlite_settings, dev_server_env) as stack:
-        async with stack.client(stack.admin) as admin:
-            batch = [stack.demand(f"list-{n}", priority="major" if n % 2 else "general") for n in range(7)]
-            assert (await admin.post("/api/demands", json=batch)).status_code == 202
-            await stack.indexed(stack.id("list-6"))
-            await stack.until(lambda: _json(admin.get("/api/demands"), lambda p: len(p["items"]) == 7))
-            first = (await admin.get("/api/demands", params={"limit": 3})).json()
-            assert len(first["items"]) == 3 and first["next"]
-            second = (await admin.get(first["next"])).json()
-            assert {r["demand_id"] for r in first["items"]}.isdisjoint(r["demand_id"] for r in second["items"])
-            majors = (await admin.get("/api/demands", params={"priority": "major"})).json()["items"]
-            assert len(majors) == 3 and all(r["priority"] == "major" for r in majors)
-            elsewhere = (await admin.get("/api/demands", params={"scope": "community:Youyi"})).json()
-            assert elsewhere["items"] == []
-            due = (await admin.get("/api/overdue", params={"due_within": "2d"})).json()
-            assert len(due) == 7  # every claim clock runs out within two days
-            assert (await admin.get("/api/overdue")).json() == []
-            assert isinstance((await admin.get("/api/due")).json(), list)
-            by_community = (await admin.get("/api/rates", params={"by": "community", "per": "day"})).json()
-            assert by_community[0]["key"] == "Xinhua" and by_community[0]["collected"] == 7
-            assert (await admin.get("/api/rates", params={"by": "planet"})).status_code == 400
-            assert (await admin.get("/api/rejected")).status_code == 200
-            health = await admin.get("/api/health")
-            assert health.status_code == 200, health.text
-            assert health.json()["well"] is True
-            docs = await admin.get("/docs")
-            assert docs.status_code == 200
-            spec = (await admin.get("/openapi.json")).json()
-            assert "/api/demands/{demand_id}/escalate" in spec["paths"]
+    async with api_stack(sqlite_settings, dev_server_env) as stack, stack.client(stack.admin) as admin:
+        batch = [stack.demand(f"list-{n}", priority="major" if n % 2 else "general") for n in range(7)]
+        assert (await admin.post("/api/demands", json=batch)).status_code == 202
+        await stack.indexed(stack.id("list-6"))
+        await stack.until(lambda: _json(admin.get("/api/demands"), lambda p: len(p["items"]) == 7))
+        first = (await admin.get("/api/demands", params={"limit": 3})).json()
+        assert len(first["items"]) == 3
+        assert first["next"]
+        second = (await admin.get(first["next"])).json()
+        assert {r["demand_id"] for r in first["items"]}.isdisjoint(r["demand_id"] for r in second["items"])
+        majors = (await admin.get("/api/demands", params={"priority": "major"})).json()["items"]
+        assert len(majors) == 3
+        assert all(r["priority"] == "major" for r in majors)
+        elsewhere = (await admin.get("/api/demands", params={"scope": "community:Youyi"})).json()
+        assert elsewhere["items"] == []
+        due = (await admin.get("/api/overdue", params={"due_within": "2d"})).json()
+        assert len(due) == 7  # every claim clock runs out within two days
+        assert (await admin.get("/api/overdue")).json() == []
+        assert isinstance((await admin.get("/api/due")).json(), list)
+        by_community = (await admin.get("/api/rates", params={"by": "community", "per": "day"})).json()
+        assert by_community[0]["key"] == "Xinhua"
+        assert by_community[0]["collected"] == 7
+        assert (await admin.get("/api/rates", params={"by": "planet"})).status_code == 400
+        assert (await admin.get("/api/rejected")).status_code == 200
+        health = await admin.get("/api/health")
+        assert health.status_code == 200, health.text
+        assert health.json()["well"] is True
+        docs = await admin.get("/docs")
+        assert docs.status_code == 200
+        spec = (await admin.get("/openapi.json")).json()
+        assert "/api/demands/{demand_id}/escalate" in spec["paths"]

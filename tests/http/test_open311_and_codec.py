@@ -39,7 +39,12 @@ async def test_a_civic_client_reports_and_follows_a_request_through_open311(
             services = (await http.get("/open311/v2/services.json")).json()
             assert {"service_code": "stairwell-light", "metadata": True}.items() <= services[0].items()
             definition = (await http.get("/open311/v2/services/stairwell-light.json")).json()
-            assert [a["code"] for a in definition["attributes"]] == ["street", "community", "grid", "district"]
+            assert [a["code"] for a in definition["attributes"]] == [
+                "street",
+                "community",
+                "grid",
+                "district",
+            ]
 
             created = await http.post("/open311/v2/requests.json", data={**REPORT, "api_key": platform})
             assert created.status_code == 201, created.text
@@ -49,11 +54,14 @@ async def test_a_civic_client_reports_and_follows_a_request_through_open311(
             assert retried.json()[0]["service_request_id"] == request_id  # a retry makes no second demand
 
             await stack.indexed(request_id)
-            one = (await http.get(f"/open311/v2/requests/{request_id}.json", params={"api_key": platform})).json()
+            one = (
+                await http.get(f"/open311/v2/requests/{request_id}.json", params={"api_key": platform})
+            ).json()
             assert one[0]["status"] == "open"
             assert one[0]["service_code"] == "stairwell-light"
             assert one[0]["agency_responsible"] == "Xinhua"
-            assert one[0]["address"] is None and "13800138000" not in json.dumps(one)
+            assert one[0]["address"] is None
+            assert "13800138000" not in json.dumps(one)
             listed = (
                 await http.get(
                     "/open311/v2/requests.json",
@@ -62,8 +70,8 @@ async def test_a_civic_client_reports_and_follows_a_request_through_open311(
             ).json()
             assert [r["service_request_id"] for r in listed] == [request_id]
 
-            unknown = await http.post("/open311/v2/requests.json", data={**REPORT, "api_key": platform,
-                                                                           "service_code": "teleport"})  # fmt: skip
+            teleport = {**REPORT, "api_key": platform, "service_code": "teleport"}
+            unknown = await http.post("/open311/v2/requests.json", data=teleport)
             assert unknown.status_code == 400
             assert unknown.json() == [{"code": 400, "description": "service_code: no service teleport"}]
             no_grid = {k: v for k, v in REPORT.items() if k != "attribute[grid]"}
@@ -73,7 +81,9 @@ async def test_a_civic_client_reports_and_follows_a_request_through_open311(
             anonymous = await http.post("/open311/v2/requests.json", data=REPORT)
             assert anonymous.status_code == 401
             assert anonymous.json()[0]["code"] == 401
-            nothing = await http.get("/open311/v2/requests/demand-open311-nothing.json", params={"api_key": platform})
+            nothing = await http.get(
+                "/open311/v2/requests/demand-open311-nothing.json", params={"api_key": platform}
+            )
             assert nothing.status_code == 404
 
 
@@ -119,7 +129,8 @@ async def test_the_web_ui_codec_opens_residents_payloads_only_for_those_who_may_
             assert preflight.headers["access-control-allow-origin"] == origin
             assert preflight.headers["access-control-allow-credentials"] == "true"
             stranger = await admin.options(
-                "/codec/decode", headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"}
+                "/codec/decode",
+                headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"},
             )
             assert "access-control-allow-origin" not in stranger.headers
         async with stack.client(near) as http:

@@ -52,22 +52,33 @@ class Action:
 
 
 _REASON = Field("reason", "reason", "textarea")
+_NOTE = Field("note", "note", "textarea", required=False)
+_RATINGS = ("satisfied", "basically_satisfied", "unsatisfied")
 ACTIONS = (
     Action(Step.CLAIM, c.Claim, (Field("member", "member"), Field("unit", "unit"))),
-    Action(Step.HANDLE, c.Handle, (Field("hours", "hours", "number"), Field("note", "note", "textarea", required=False))),
-    Action(Step.FOLLOW_UP, c.FollowUp, (Field("resolved", "resolved", "yesno"), Field("note", "note", "textarea", required=False))),
-    Action(Step.EVALUATE, c.Evaluate, (Field("rating", "rating", "choice", ("satisfied", "basically_satisfied", "unsatisfied")), Field("comment", "comment", "textarea", required=False))),
+    Action(Step.HANDLE, c.Handle, (Field("hours", "hours", "number"), _NOTE)),
+    Action(Step.FOLLOW_UP, c.FollowUp, (Field("resolved", "resolved", "yesno"), _NOTE)),
+    Action(
+        Step.EVALUATE,
+        c.Evaluate,
+        (
+            Field("rating", "rating", "choice", _RATINGS),
+            Field("comment", "comment", "textarea", required=False),
+        ),
+    ),
     Action(Step.ESCALATE, c.Escalate, (_REASON,)),
     Action(Step.TRANSFER, c.Transfer, (Field("to_unit", "to_unit"), _REASON)),
     Action(Step.EXTEND, c.Extend, (Field("extend_by", "extend_by"), _REASON)),
-    Action(Step.DISPATCH, c.Dispatch, (Field("to", "to"), Field("note", "note", "textarea", required=False))),
+    Action(Step.DISPATCH, c.Dispatch, (Field("to", "to"), _NOTE)),
     Action(Step.REASSIGN, c.Reassign, (Field("member", "member"), Field("unit", "unit"), _REASON)),
-    Action(Step.MERGE, c.Merge, (Field("into", "into"), Field("reason", "reason", "textarea", required=False))),
-    Action(Step.COMMEND, c.Commend, (Field("note", "note", "textarea", required=False),)),
+    Action(
+        Step.MERGE, c.Merge, (Field("into", "into"), Field("reason", "reason", "textarea", required=False))
+    ),
+    Action(Step.COMMEND, c.Commend, (_NOTE,)),
     Action(Step.SUPPLEMENT, c.Supplement, (Field("text", "text", "textarea"),)),
     Action(Step.RELEASE, c.Release, (_REASON,), danger=True),
     Action(Step.WITHDRAW, c.Withdraw, (_REASON,), danger=True),
-)  # fmt: skip
+)
 BY_VERB = {action.verb: action for action in ACTIONS}
 _MEMBERS_OWN = {"member", "unit"}
 """Fields a member never types: they act as themselves, in their own unit."""

@@ -101,9 +101,12 @@ async def ranking(
     t = translator(lang_of(request))
     chart = await run_in_threadpool(
         lambda: bar_chart(
-            "ranking", t("ranking"), [s.account for s in rows][:10],
-            {t("points"): [float(s.points) for s in rows][:10]}, horizontal=True,
-        )  # fmt: skip
+            "ranking",
+            t("ranking"),
+            [s.account for s in rows][:10],
+            {t("points"): [float(s.points) for s in rows][:10]},
+            horizontal=True,
+        )
     )
     return page(
         request, "ranking.html.j2", who, rows=rows, chart=(chart, Markup(chart.svg)),

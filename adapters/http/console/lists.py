@@ -4,7 +4,7 @@ ticket list with search, filters and pages. They ask what the API's routes ask."
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -49,7 +49,7 @@ async def board_rows(request: Request, who: Viewer, scope: str | None = None) ->
     return fragment(request, "_board_rows.html.j2", **await _board_rows(request, who, scope))
 
 
-async def _board_rows(request: Request, who: Viewer, scope: str | None) -> dict[str, object]:
+async def _board_rows(request: Request, who: Viewer, scope: str | None) -> dict[str, Any]:
     services = services_of(request)
     overdue = await overdue_board(request, services, who, scope)
     return {
@@ -89,7 +89,8 @@ async def demands(
                 claimant_member=member, limit=PAGE + 1, offset=offset,
             )  # fmt: skip
             return found, False
-        wanted, read_so_far, matched = q.casefold(), 0, []
+        wanted, read_so_far = q.casefold(), 0
+        matched: list[DemandRecord] = []
         while read_so_far < SEARCHED and len(matched) <= offset + PAGE:
             batch = index.list_demands(
                 state=state, priority=priority, scope=places, open_only=open_only,

@@ -100,11 +100,18 @@ def page(
         environment()
         .get_template(template)
         .render(
-            request=request, who=who, lang=lang, t=translator(lang), zone=system.zone_label,
-            local=local_time(system.local_zone), nav=navigation(who) if who else [],
-            csrf=request.cookies.get(CSRF_COOKIE, ""), flash=_read_flash(flash),
-            path=request.url.path, **context,
-        )  # fmt: skip
+            request=request,
+            who=who,
+            lang=lang,
+            t=translator(lang),
+            zone=system.zone_label,
+            local=local_time(system.local_zone),
+            nav=navigation(who) if who else [],
+            csrf=request.cookies.get(CSRF_COOKIE, ""),
+            flash=_read_flash(flash),
+            path=request.url.path,
+            **context,
+        )
     )
     response = HTMLResponse(html, status_code=code)
     if flash:
@@ -119,7 +126,9 @@ def fragment(request: Request, template: str, **context: Any) -> HTMLResponse:
     html = (
         environment()
         .get_template(template)
-        .render(request=request, lang=lang, t=translator(lang), local=local_time(system.local_zone), **context)
+        .render(
+            request=request, lang=lang, t=translator(lang), local=local_time(system.local_zone), **context
+        )
     )
     return HTMLResponse(html)
 

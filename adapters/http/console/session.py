@@ -57,7 +57,9 @@ async def signin_page(request: Request, next: str = "") -> Response:
 
 
 @router.post("/signin", response_class=HTMLResponse)
-async def signin(request: Request, token: Annotated[str, Form()], next: Annotated[str, Form()] = "") -> Response:
+async def signin(
+    request: Request, token: Annotated[str, Form()], next: Annotated[str, Form()] = ""
+) -> Response:
     """Check the token; keep it in an HttpOnly cookie and go on to the page asked for (or the landing)."""
     try:
         who = await authenticate(request, token.strip())
@@ -65,9 +67,10 @@ async def signin(request: Request, token: Annotated[str, Form()], next: Annotate
         return page(request, "signin.html.j2", None, code=401, next=_safe(next), failed=True)
     response = RedirectResponse(_safe(next) or landing(who), status_code=303)
     secure = request.app.state.system.settings.secure_cookies
-    options = {"max_age": SESSION_SECONDS, "samesite": "lax", "secure": secure, "httponly": True}
-    response.set_cookie(TOKEN_COOKIE, token.strip(), **options)  # type: ignore[arg-type]
-    response.set_cookie(CSRF_COOKIE, new_csrf(), **options)  # type: ignore[arg-type]
+    for name, value in ((TOKEN_COOKIE, token.strip()), (CSRF_COOKIE, new_csrf())):
+        response.set_cookie(
+            name, value, max_age=SESSION_SECONDS, samesite="lax", secure=secure, httponly=True
+        )
     return response
 
 

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from adapters.http import params
 from adapters.http.auth import Svc, Who
-from adapters.http.errors import TooLargeError
+from adapters.http.errors import BadRequestError, TooLargeError
 from engine.access import Act
 from engine.commands import SIGNALS, UPDATES, Command, Submission
 from engine.lifecycle import State
@@ -71,7 +71,7 @@ async def push(request: Request, response: Response, who: Who) -> Accepted:
     try:
         raw = json.loads(await request.body())
     except ValueError:
-        raise params.BadRequestError("the body is not valid JSON") from None
+        raise BadRequestError("the body is not valid JSON") from None
     many = raw if isinstance(raw, list) else [raw]
     if len(many) > MAX_BATCH:
         raise TooLargeError(f"at most {MAX_BATCH} demands per request, not {len(many)}")
@@ -107,10 +107,21 @@ async def demands(
     reads = request.app.state.reads
     rows = await run_in_threadpool(
         lambda: reads.index.list_demands(
-            state=state, open_only=open_only, scope=places, priority=priority, kind=kind,
-            channel=channel, category=category, level=level, claimant_member=member,
-            claimant_unit=unit, since=since, until=until, limit=limit, offset=offset,
-        )  # fmt: skip
+            state=state,
+            open_only=open_only,
+            scope=places,
+            priority=priority,
+            kind=kind,
+            channel=channel,
+            category=category,
+            level=level,
+            claimant_member=member,
+            claimant_unit=unit,
+            since=since,
+            until=until,
+            limit=limit,
+            offset=offset,
+        )
     )
     following = None
     if len(rows) == limit:
@@ -174,7 +185,8 @@ def _command_route(kind: type[Command], *, by_signal: bool) -> None:
     model = body_model(kind)
 
     async def route(demand_id: str, body: model, who: Who, services: Svc) -> Any:  # type: ignore[valid-type]
-        fields = body.model_dump(exclude_unset=True, exclude={"actor", "step"})
+        sent: BaseModel = body
+        fields = sent.model_dump(exclude_unset=True, exclude={"actor", "step"})
         command = await services.command_from(who, demand_id, kind, fields)
         if by_signal:
             await services.signal(who, demand_id, command)

@@ -39,7 +39,9 @@ async def overdue(
     due_within: Annotated[str | None, Query(description="Also those due within 6h, 1d ...")] = None,
 ) -> list[OverdueRow]:
     """Open demands past (or, with `due_within`, near) their deadline, most overdue first."""
-    return await board(request, services, who, scope, priority, level, params.duration("due_within", due_within))
+    return await board(
+        request, services, who, scope, priority, level, params.duration("due_within", due_within)
+    )
 
 
 async def board(
@@ -60,7 +62,9 @@ async def board(
     )
 
 
-async def due_today(request: Request, services: Services, who: Identity, scope: str | None) -> list[OverdueRow]:
+async def due_today(
+    request: Request, services: Services, who: Identity, scope: str | None
+) -> list[OverdueRow]:
     """Open demands not yet overdue whose deadline falls before the end of today (local time)."""
     now = datetime.now(UTC)
     zone = services.system.local_zone
@@ -75,12 +79,16 @@ async def due(request: Request, who: Who, services: Svc, scope: str | None = Non
     return await due_today(request, services, who, scope)
 
 
-@router.get("/rates", response_model=list[RateRow], summary="Claim, completion, on-time and satisfaction rates")
+@router.get(
+    "/rates", response_model=list[RateRow], summary="Claim, completion, on-time and satisfaction rates"
+)
 async def rates(
     request: Request,
     who: Who,
     services: Svc,
-    by: Annotated[str | None, Query(description="grid, community, street, district, city, channel ...")] = None,
+    by: Annotated[
+        str | None, Query(description="grid, community, street, district, city, channel ...")
+    ] = None,
     per: Annotated[str | None, Query(description="day, week, month or year")] = None,
     period: Annotated[str | None, Query(description="Collected in 2026, 2026-Q3 ...")] = None,
     scope: str | None = None,
@@ -115,7 +123,9 @@ async def rate_rows(
     return await run_in_threadpool(read)
 
 
-@router.get("/rejected", response_model=list[RejectionRow], summary="Pushes and signals that could not be taken")
+@router.get(
+    "/rejected", response_model=list[RejectionRow], summary="Pushes and signals that could not be taken"
+)
 async def rejected(
     request: Request,
     who: Who,

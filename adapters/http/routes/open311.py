@@ -264,9 +264,13 @@ async def requests(
         raise BadRequestError("status: open, closed or both")
     rows = await run_in_threadpool(
         lambda: index.list_demands(
-            scope=places, category=category, since=since, until=until, limit=1000,
+            scope=places,
+            category=category,
+            since=since,
+            until=until,
+            limit=1000,
             open_only=wanted == {"open"},
-        )  # fmt: skip
+        )
     )
     if wanted == {"closed"}:
         rows = [r for r in rows if not r.state.is_open]

@@ -81,7 +81,9 @@ async def points(
     return await account(request, services, who, member, recent)
 
 
-async def account(request: Request, services: Services, who: Identity, member: str, recent: int) -> dict[str, Any]:
+async def account(
+    request: Request, services: Services, who: Identity, member: str, recent: int
+) -> dict[str, Any]:
     """A member's balance and recent entries for `who` (the console's points page asks the same)."""
     services.allow(who, Act.POINTS, account=member)
     ledger = request.app.state.reads.points
