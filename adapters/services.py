@@ -10,7 +10,9 @@ actor), records each reveal of a resident's data, and limits listings to the ask
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from engine.access import Act, DemandSubject, Forbidden, Identity, Role, check, places
@@ -18,9 +20,12 @@ from engine.credentials import sign
 from engine.lifecycle import Step
 
 if TYPE_CHECKING:
+    from temporalio.api.common.v1 import Payload
+
     from adapters.bootstrap import System
     from adapters.demands_client import DemandsClient
     from engine.commands import Command, Submission
+    from engine.directory import Directory
     from engine.scope import Scope
     from engine.status import DemandStatus
 
@@ -36,12 +41,38 @@ class Services:
     def __init__(self, system: System) -> None:
         self.system = system
         self._client: DemandsClient | None = None
+        self._held: Directory | None = None
+        self._holding = threading.Lock()
+
+    def hold(self) -> None:
+        """Keep the directory open across calls until `close` (a server asks it on every request;
+        the CLI asks once per process and needs nothing held)."""
+        with self._holding:
+            if self._held is None:
+                from engine.directory import Directory
+
+                self._held = Directory(self.system.directory_env())
+
+    def close(self) -> None:
+        """Close what `hold` kept open."""
+        with self._holding:
+            held, self._held = self._held, None
+        if held is not None:
+            held.close()
+
+    @contextmanager
+    def _directory(self) -> Iterator[Directory]:
+        if self._held is not None:
+            yield self._held
+            return
+        with self.system.directory() as directory:
+            yield directory
 
     # ---- who is asking --------------------------------------------------------------------------
 
     def authenticate(self, token: str) -> Identity:
         """The identity a bearer token stands for (UnauthenticatedError if none)."""
-        with self.system.directory() as directory:
+        with self._directory() as directory:
             return directory.authenticate(token)
 
     async def client(self) -> DemandsClient:
@@ -56,6 +87,16 @@ class Services:
         """What a listing or figure for `identity` is limited to (engine.access.places)."""
         return places(identity, asked)
 
+    def listing(self, identity: Identity, act: Act, asked: Scope | None = None) -> tuple[Scope, ...]:
+        """The places a listing of many demands may show `identity`; Forbidden if they may not list.
+
+        A resident reads their own demands one at a time: a list would show everyone's.
+        """
+        check(identity, act)
+        if identity.role is Role.RESIDENT:
+            raise Forbidden(f"{identity} may read their own demands one at a time, not list demands")
+        return places(identity, asked)
+
     def allow(self, identity: Identity, act: Step | Act, *, account: str | None = None) -> None:
         """Forbidden unless `identity` may do `act` at all (or for `account`)."""
         check(identity, act, account=account)
@@ -63,14 +104,33 @@ class Services:
     async def allow_on(self, identity: Identity, act: Step | Act, demand_id: str) -> None:
         """Forbidden unless `identity` may do `act` on this demand (its place, its resident)."""
         check(identity, act)  # the role may do it at all: refuse before looking the demand up
-        if identity.role is not Role.ADMINISTRATOR:
+        if identity.role is Role.ADMINISTRATOR:
+            return
+        try:
             check(identity, act, demand=await self.subject(demand_id))
+        except Forbidden:
+            if identity.role is not Role.MEMBER:
+                raise
+            # the index follows a moment behind: a claim just made may not show there yet
+            check(identity, act, demand=await self.subject(demand_id, live=True))
 
-    async def subject(self, demand_id: str) -> DemandSubject:
-        """What the rules need of a demand: from the index, or its workflow, or the store."""
+    async def permitted(self, identity: Identity, demand_id: str, steps: Iterable[Step]) -> list[Step]:
+        """Which of `steps` `identity` may do on this demand (the console offers only those)."""
+        subject = await self.subject(demand_id)
+        allowed = []
+        for step in steps:
+            try:
+                check(identity, step, demand=subject)
+            except Forbidden:
+                continue
+            allowed.append(step)
+        return allowed
+
+    async def subject(self, demand_id: str, *, live: bool = False) -> DemandSubject:
+        """What the rules need of a demand: from the index (unless `live`), or its workflow, or the store."""
         from engine.application import DemandNotFoundError
 
-        row = await asyncio.to_thread(self._indexed, demand_id)
+        row = None if live else await asyncio.to_thread(self._indexed, demand_id)
         if row is not None:
             return row
         try:
@@ -122,12 +182,35 @@ class Services:
         )
         return type(command).model_validate({**command.model_dump(), **changes})
 
-    async def push(self, identity: Identity, submissions: Iterable[Submission]) -> list[str]:
-        """Push demands as the platform does (signal-with-start); an operator only inside their scope."""
-        pushed = []
-        client = await self.client()
+    async def command_from(
+        self, identity: Identity, demand_id: str, kind: type[Command], fields: dict[str, Any]
+    ) -> Command:
+        """A command of `kind` from what a caller sent, who-did-it filled in as `identity` (the HTTP
+        API's and the console's bodies leave it out): `by` and a follow-up's `worker` are their own
+        name, a member claims as themselves, and a handle reports for the demand's holder.
+        ValidationError names each bad field."""
+        own = {name: identity.name for name in _STAMPED if name in kind.model_fields}
+        if identity.role is Role.MEMBER and "member" in kind.model_fields:
+            own["member"] = identity.name
+            if "unit" in kind.model_fields and identity.unit:
+                own["unit"] = identity.unit
+        elif "member" in kind.model_fields and "unit" not in kind.model_fields and not fields.get("member"):
+            holders = (await self.subject(demand_id)).holders  # a handle or release: the holder's
+            own["member"] = holders[0] if holders else "-"
+        return kind.model_validate({**fields, **own})
+
+    def allow_push(self, identity: Identity, submissions: Iterable[Submission]) -> None:
+        """Forbidden unless `identity` may push every one of them (an operator: each inside their scope)."""
         for submission in submissions:
             check(identity, Step.COLLECT, demand=DemandSubject(submission.demand_id, submission.location))
+
+    async def push(self, identity: Identity, submissions: Iterable[Submission]) -> list[str]:
+        """Push demands as the platform does (signal-with-start); an operator only inside their scope."""
+        wanted = list(submissions)
+        self.allow_push(identity, wanted)
+        pushed = []
+        client = await self.client()
+        for submission in wanted:
             stamped = self.stamped(identity, submission.demand_id, submission)
             pushed.append(await client.submit(stamped))  # type: ignore[arg-type]
         return pushed
@@ -213,6 +296,37 @@ class Services:
             raise Forbidden(f"{identity} may reveal residents' data one demand at a time, not in an export")
         await asyncio.to_thread(self._record_reveal, identity, what, why.strip())
 
+    async def open_payloads(
+        self, identity: Identity, namespace: str, payloads: Sequence[Payload]
+    ) -> list[Payload]:
+        """Decode Temporal payloads for `identity` (the Web UI's codec endpoint), if they may see
+        residents' data; an operator's only for demands inside their scope (the others stay sealed).
+        Each call that opens a resident's payload is recorded as a disclosure."""
+        import json
+
+        from adapters.codec import ENCODING, ResidentCodec
+        from engine.values import Location
+
+        check(identity, Act.REVEAL)
+        codec = ResidentCodec(self.system.keys.codec)
+        sealed = [p.metadata.get("encoding") == ENCODING for p in payloads]
+        opened = await codec.decode(payloads)
+        if identity.role is Role.OPERATOR and not identity.scope.everywhere:
+            for n, payload in enumerate(opened):
+                if not sealed[n]:
+                    continue
+                try:
+                    where = Location.model_validate(json.loads(payload.data).get("location"))
+                except (ValueError, TypeError, AttributeError):
+                    where = None
+                if where is None or not identity.scope.contains(where):
+                    opened[n], sealed[n] = payloads[n], False  # outside their places: left as it was
+        count = sum(1 for n, was in enumerate(sealed) if was and opened[n] is not payloads[n])
+        if count:
+            why = f"opened {count} payload(s) for Temporal's Web UI"
+            await asyncio.to_thread(self._record_reveal, identity, f"codec:{namespace}", why)
+        return opened
+
     def _record_reveal(self, identity: Identity, demand_id: str, why: str) -> None:
-        with self.system.directory() as directory:
+        with self._directory() as directory:
             directory.record_disclosure(identity, demand_id, why)

@@ -56,6 +56,25 @@ class Settings(BaseSettings):
     token: SecretStr | None = Field(default=None, description="The CLI's bearer token (its identity).")
     token_file: Path | None = Field(default=None, description="Default: <var_dir>/admin.token")
 
+    api_host: str = Field(default="127.0.0.1", description="Where the HTTP API and the console listen.")
+    api_port: int = Field(default=8400, ge=0, le=65535, description="Their port (0: any free port).")
+    api_push_concurrency: int = Field(
+        default=64, ge=1, le=1000, description="Pushes sent to Temporal at once; the rest wait their turn."
+    )
+    api_push_queue: int = Field(
+        default=20_000, ge=1, description="Pushes that may wait; beyond it a push is answered 503, retry."
+    )
+    open311_file: Path | None = Field(
+        default=None, description="Open311 service codes and their categories (TOML); default: shipped."
+    )
+    codec_cors_origins: str = Field(
+        default="",
+        description="Origins that may call the codec endpoint (comma-separated); default: the Web UI.",
+    )
+    secure_cookies: bool = Field(
+        default=False, description="Mark the console's cookies Secure (behind HTTPS)."
+    )
+
     @cached_property
     def time_limits(self) -> TimeLimits:
         """The time-limit policy (a PolicyError names the bad field)."""

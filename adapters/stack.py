@@ -1,4 +1,5 @@
-"""The whole system in one foreground process: dev server, worker and projections; Ctrl-C stops all."""
+"""The whole system in one foreground process: dev server, worker, projections and the HTTP API
+with its console; Ctrl-C stops all."""
 
 from __future__ import annotations
 
@@ -37,8 +38,15 @@ async def run_stack(system: System, *, embedded_temporal: bool = True) -> None:
         client = await system.temporal()
         with system.projections() as running:
             running.wait_ready()
-            _banner(system, server, token_file)
-            await run_worker(system, client, stop)
+            from adapters.http.app import ApiServer
+
+            api = ApiServer(system)
+            url = await api.start()
+            try:
+                _banner(system, server, token_file, url)
+                await run_worker(system, client, stop)
+            finally:
+                await api.stop()
     finally:
         if server is not None:
             server.stop()
@@ -58,6 +66,25 @@ async def run_projections(system: System) -> None:
                 await asyncio.wait_for(stop.wait(), timeout=0.5)
 
 
+async def run_api(system: System) -> None:
+    """Serve only the HTTP API and the console, until SIGINT/SIGTERM (a deployment runs workers and
+    projections apart)."""
+    from adapters.http.app import ApiServer
+
+    stop = asyncio.Event()
+    _stop_on_signals(stop)
+    api = ApiServer(system)
+    url = await api.start()
+    console = Console(stderr=True)
+    console.print(f"[bold green]microdemand HTTP API[/] on {url}")
+    console.print(f"  Console      {url}/console/")
+    console.print(f"  OpenAPI      {url}/docs")
+    try:
+        await stop.wait()
+    finally:
+        await api.stop()
+
+
 async def run_worker_only(system: System) -> None:
     """Run only a worker against the configured Temporal, until SIGINT/SIGTERM."""
     stop = asyncio.Event()
@@ -65,7 +92,7 @@ async def run_worker_only(system: System) -> None:
     await run_worker(system, await system.temporal(), stop)
 
 
-def _banner(system: System, server: DevServer | None, token_file: Path | None) -> None:
+def _banner(system: System, server: DevServer | None, token_file: Path | None, api_url: str) -> None:
     settings = system.settings
     console = Console(stderr=True)
     console.print("[bold green]microdemand is running[/]")
@@ -73,6 +100,8 @@ def _banner(system: System, server: DevServer | None, token_file: Path | None) -
     if server is not None:
         console.print(f"  Web UI       {server.ui_url}")
         console.print(f"  Temporal DB  {server.db_file}")
+    console.print(f"  HTTP API     {api_url}  (OpenAPI: {api_url}/docs)")
+    console.print(f"  Console      {api_url}/console/  (sign in with a token)")
     console.print(f"  Task queue   {settings.task_queue}")
     console.print(f"  Event store  {system.where}")
     keys = system.keys

@@ -40,6 +40,14 @@ def _burst(report: Report, full: bool) -> None:
     asyncio.run(burst.run(report, burst=5_000 if full else 300, open_demands=10_000 if full else 300))
 
 
+def _http_burst(report: Report, full: bool) -> None:
+    import asyncio
+
+    from bench import http_burst
+
+    asyncio.run(http_burst.run(report, burst=5_000))
+
+
 def _cli(report: Report, full: bool) -> None:
     from bench import cli_start
 
@@ -50,6 +58,7 @@ BENCHMARKS: dict[str, Callable[[Report, bool], None]] = {
     "lifecycle": _lifecycle,
     "replay": _replay,
     "burst": _burst,
+    "http_burst": _http_burst,
     "cli": _cli,
 }
 

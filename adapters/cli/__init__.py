@@ -28,7 +28,7 @@ for audience in (loop, operators, analysts, volunteers, platform, running, admin
     app.add_typer(audience.app)
 
 
-LOGGING_VERBS = frozenset({"up", "worker", "projections", "seed"})
+LOGGING_VERBS = frozenset({"up", "worker", "projections", "seed", "api"})
 """Verbs that log as they run; the others print, and need not import structlog to start."""
 
 

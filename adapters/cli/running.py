@@ -25,13 +25,22 @@ def up(
         ),
     ] = True,
 ) -> None:
-    """Start the whole system in the foreground: Temporal dev server, worker, projections.
+    """Start the whole system in the foreground: Temporal dev server, worker, projections, HTTP API.
 
     On the embedded default it first creates what a first run needs (keys, an administrator).
     """
     from adapters.stack import run_stack
 
     asyncio.run(run_stack(store_system(), embedded_temporal=embedded_temporal))
+
+
+@app.command(rich_help_panel=PANEL)
+def api() -> None:
+    """Serve only the HTTP API and the web console (MICRODEMAND_API_HOST, _API_PORT), for a deployment
+    whose workers and projections run apart."""
+    from adapters.stack import run_api
+
+    asyncio.run(run_api(store_system()))
 
 
 @app.command(rich_help_panel=PANEL)

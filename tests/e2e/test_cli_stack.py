@@ -66,6 +66,7 @@ class Stack:
             "MICRODEMAND_VAR_DIR": str(var),
             "MICRODEMAND_TEMPORAL_ADDRESS": f"127.0.0.1:{_free_port()}",
             "MICRODEMAND_UI_PORT": str(_free_port()),
+            "MICRODEMAND_API_PORT": str(_free_port()),
             "MICRODEMAND_LOG_FORMAT": "json",
         }
         self.process: subprocess.Popen[bytes] | None = None
@@ -156,6 +157,14 @@ def test_a_newcomer_takes_a_demand_through_its_life_and_finds_it_after_a_restart
 
     with urllib.request.urlopen(f"http://127.0.0.1:{stack.env['MICRODEMAND_UI_PORT']}/", timeout=10) as ui:
         assert ui.status == 200  # the dev server's Web UI, where the demands' workflows show
+    api = f"http://127.0.0.1:{stack.env['MICRODEMAND_API_PORT']}"
+    assert f"HTTP API     {api}" in stack.log.read_text(errors="replace")  # the banner says where
+    token = (stack.var / "admin.token").read_text().strip()
+    asked = urllib.request.Request(
+        f"{api}/api/demands/{DEMAND}", headers={"Authorization": f"Bearer {token}"}
+    )
+    with urllib.request.urlopen(asked, timeout=10) as answer:
+        assert json.loads(answer.read())["state"] == "closed"  # the same demand over HTTP
 
     assert stack.interrupt() == 0
     assert processes_mentioning(str(stack.var)) == []  # Ctrl-C left no orphan behind
