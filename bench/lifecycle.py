@@ -21,9 +21,9 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from adapters.bootstrap import System
-from adapters.temporal import ensure_search_attributes
 from adapters.demands_client import DemandsClient
 from adapters.seeding import SeedPlan, sample_submission
+from adapters.temporal import ensure_search_attributes
 from bench.bare import BareDemand, StepKind, bare_step
 from bench.figures import Report, console
 from bench.lag import LagSampler
