@@ -14,6 +14,9 @@ from adapters.devserver import DevServer
 from adapters.worker import run_worker
 from engine.logs import get_logger
 
+LAG_EVERY = 10
+"""Report the projections' lag every this many half-seconds."""
+
 
 def _stop_on_signals(stop: asyncio.Event) -> None:
     loop = asyncio.get_running_loop()
@@ -47,13 +50,20 @@ async def run_stack(system: System, *, embedded_temporal: bool = True) -> None:
 
 async def run_projections(system: System) -> None:
     """Run only the projection runners, until SIGINT/SIGTERM."""
+    from adapters.telemetry import LagGauge
+
     stop = asyncio.Event()
     _stop_on_signals(stop)
+    gauge = LagGauge(system.settings)
     with system.projections() as running:
         running.wait_ready()
         get_logger("projections").info("projections running", store=system.settings.store)
+        ticks = 0
         while not stop.is_set():
             running.raise_fatal()
+            if ticks % LAG_EVERY == 0:
+                gauge.report(await asyncio.to_thread(running.lag))
+            ticks += 1
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=0.5)
 
