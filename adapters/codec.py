@@ -6,7 +6,8 @@ twice before it reaches Temporal: each resident in it with that resident's own k
 in the store), then the whole payload with the deployment's codec key. Payloads without one
 (commands, statuses, timers) stay plain JSON, so operators and the Web UI can read them and a
 platform in another language can speak the contract without a codec. Decoding passes plain
-payloads through and opens encrypted ones; a resident whose key was destroyed comes out as the
+payloads through and opens encrypted ones (a command whose text holds a phone or ID-card number
+is encrypted whole too); a resident whose key was destroyed comes out as the
 forgotten resident, so a workflow replays exactly as it ran. The worker, the CLI and the HTTP API
 all use it; the HTTP API serves it to the Web UI as a codec endpoint, behind its authentication.
 
@@ -26,6 +27,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
 
+from engine.masking import holds_numbers
 from engine.sealing import Sealer, has_residents
 
 ENCODING = b"binary/encrypted"
@@ -71,9 +73,13 @@ class ResidentCodec(PayloadCodec):
 
     @staticmethod
     def personal(payload: Payload) -> bool:
-        """Whether a payload holds a resident's data (and so must be encrypted)."""
-        plain_json = payload.metadata.get("encoding") == b"json/plain"
-        return plain_json and any(key in payload.data for key in PERSONAL)
+        """Whether a payload holds a resident's data, or a phone or ID-card number someone typed into
+        its text (a note: "call 138 0013 8000"), and so must be encrypted."""
+        if payload.metadata.get("encoding") != b"json/plain":
+            return False
+        return any(key in payload.data for key in PERSONAL) or holds_numbers(
+            payload.data.decode("utf-8", "replace")
+        )
 
     def seal(self, payload: Payload) -> Payload:
         """The payload, serialised and encrypted, with a fresh nonce."""
