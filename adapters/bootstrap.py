@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from temporalio.client import Client
     from temporalio.worker import Worker
 
+    from adapters.codec import ResidentCodec
     from adapters.demands_client import DemandsClient
     from adapters.keyring import ResidentKeyring
     from adapters.keys import Keys
@@ -158,6 +159,12 @@ class System:
         from engine.sealing import Sealer
 
         return Sealer(self.keyring, self.resident_lookup)
+
+    def payload_codec(self) -> ResidentCodec:
+        """The Temporal payload codec with this deployment's keys (a codec endpoint serves this one)."""
+        from adapters.codec import ResidentCodec
+
+        return ResidentCodec(self.keys.codec, self.sealer, self.keys.codec_previous)
 
     def _conninfo(self) -> dict[str, Any]:
         s = self.settings

@@ -21,13 +21,25 @@ from pathlib import Path
 
 import pytest
 from conftest import DEPLOYED_KEYS
+from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
-from test_faults import drive
-from workflow_harness import LIFECYCLE, event_names, eventually, queue_settings, submission
+from test_faults import STEPS
+from workflow_harness import (
+    LIFECYCLE,
+    event_names,
+    eventually,
+    queue_settings,
+    submission,
+    submit,
+    terminate_quietly,
+)
 
 from adapters.bootstrap import System
 from adapters.settings import Settings
+from engine.commands import Submission
 from engine.lifecycle import State
+from engine.status import DemandStatus
 
 pytestmark = [pytest.mark.integration, pytest.mark.devserver, pytest.mark.postgres]
 
@@ -45,6 +57,41 @@ def scrape(port: int) -> str:
     """The Prometheus text a process serves."""
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
         return str(answer.read().decode())
+
+
+AFTER = {
+    "claim": State.CLAIMED, "handle": State.HANDLED, "follow_up": State.FOLLOWED_UP, "evaluate": State.CLOSED,
+}  # fmt: skip
+"""Where each command of the loop leaves a demand."""
+
+
+async def drive(client: Client, sub: Submission, task_queue: str, done_before: list[str]) -> DemandStatus:
+    """Push a demand and take it round the loop, riding out a dead worker.
+
+    A worker killed after the store recorded a command but before Temporal recorded its workflow
+    task leaves the next worker to find the command done (the store answers with the stored
+    status): the update, delivered again, is refused as already taken. The store holds it once;
+    the driver checks the demand stands where the command leads, and goes on (`done_before`).
+    """
+    handle = await submit(client, sub, task_queue)
+    status = DemandStatus(demand_id=sub.demand_id)
+    for update, command in STEPS:
+        while True:
+            try:
+                status = await handle.execute_update(
+                    update, command, id=f"{sub.demand_id}-{command.step}", result_type=DemandStatus
+                )
+                break
+            except (WorkflowUpdateRPCTimeoutOrCancelledError, RPCError):
+                await asyncio.sleep(0.5)
+            except WorkflowUpdateFailedError:
+                status = await handle.query("status", result_type=DemandStatus)
+                if update in AFTER and status.state is AFTER[update]:
+                    done_before.append(f"{sub.demand_id} {update}")
+                    break
+                raise
+    await terminate_quietly(handle)
+    return status
 
 
 @pytest.fixture
@@ -102,7 +149,8 @@ async def test_two_workers_and_a_projections_process_lose_and_double_nothing(
     client = await system.temporal()  # residents sealed by this process, opened by the workers
     subs = [submission() for _ in range(DEMANDS)]
     app = system.open_store()
-    drivers = asyncio.gather(*(drive(client, sub, settings.task_queue) for sub in subs))
+    done_before: list[str] = []
+    drivers = asyncio.gather(*(drive(client, sub, settings.task_queue, done_before) for sub in subs))
     try:
 
         def stored() -> int:
@@ -138,16 +186,15 @@ async def test_two_workers_and_a_projections_process_lose_and_double_nothing(
     assert "temporal_workflow_task_schedule_to_start_latency" in temporal
     assert "temporal_workflow_completed" in temporal or "temporal_request" in temporal
 
-    def lag_reported() -> bool:
-        return "microdemand_projection_lag{" in scrape(projections_metrics)
+    def lag_lines() -> list[str]:
+        text = scrape(projections_metrics)
+        return [line for line in text.splitlines() if line.startswith("microdemand_projection_lag{")]
 
-    await eventually(lag_reported, timeout=30)
-    lag = [
-        line
-        for line in scrape(projections_metrics).splitlines()
-        if line.startswith("microdemand_projection_lag{")
-    ]
-    assert {line.rsplit(" ", 1)[1] for line in lag} <= {"0"}, lag
+    def caught_up_reported() -> bool:  # the gauge is set every few seconds
+        lines = lag_lines()
+        return len(lines) == 2 and all(line.endswith(" 0") for line in lines)
+
+    await eventually(caught_up_reported, timeout=30)
 
     health = await asyncio.to_thread(start, "health", "machine-4", "--json")
     parts = {p["name"]: p for p in json.loads(health.communicate(timeout=60)[0])["parts"]}
