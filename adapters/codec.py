@@ -3,12 +3,12 @@
 Every payload that carries a resident (a submission, an amendment, a merge's reporters) is sealed
 twice before it reaches Temporal: each resident in it with that resident's own key
 (`engine.sealing`, so `microdemand forget-resident` makes them unreadable in Temporal's history as
-in the store), then the whole payload with the deployment's codec key. Payloads without one
-(commands, statuses, timers) stay plain JSON, so operators and the Web UI can read them and a
-platform in another language can speak the contract without a codec. Decoding passes plain
-payloads through and opens encrypted ones (a command whose text holds a phone or ID-card number
-is encrypted whole too); a resident whose key was destroyed comes out as the
-forgotten resident, so a workflow replays exactly as it ran. The worker, the CLI and the HTTP API
+in the store), then the whole payload with the deployment's codec key. A payload whose text holds
+a phone or ID-card number someone typed (a note) is encrypted whole too. The others (commands,
+statuses, timers) stay plain JSON, so operators and the Web UI can read them and a platform in
+another language can speak the contract without a codec. Decoding passes plain payloads through
+and opens encrypted ones; a resident whose key was destroyed comes out as the forgotten
+resident, so a workflow replays exactly as it ran. The worker, the CLI and the HTTP API
 all use it; the HTTP API serves it to the Web UI as a codec endpoint, behind its authentication.
 
 The codec key is named in each payload by its fingerprint, so after a rotation the previous keys

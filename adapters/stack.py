@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import signal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
@@ -13,6 +14,9 @@ from adapters.bootstrap import System
 from adapters.devserver import DevServer
 from adapters.worker import run_worker
 from engine.logs import get_logger
+
+if TYPE_CHECKING:
+    from projections.runner import RunningProjections
 
 LAG_EVERY = 10
 """Report the projections' lag every this many half-seconds."""
@@ -41,7 +45,12 @@ async def run_stack(system: System, *, embedded_temporal: bool = True) -> None:
         with system.projections() as running:
             running.wait_ready()
             _banner(system, server, token_file)
-            await run_worker(system, client, stop)
+            watching = asyncio.create_task(_watch(system, running, stop, fatal=False))
+            try:
+                await run_worker(system, client, stop)
+            finally:
+                stop.set()
+                await watching
     finally:
         if server is not None:
             server.stop()
@@ -50,22 +59,31 @@ async def run_stack(system: System, *, embedded_temporal: bool = True) -> None:
 
 async def run_projections(system: System) -> None:
     """Run only the projection runners, until SIGINT/SIGTERM."""
-    from adapters.telemetry import LagGauge
-
     stop = asyncio.Event()
     _stop_on_signals(stop)
-    gauge = LagGauge(system.settings)
     with system.projections() as running:
         running.wait_ready()
         get_logger("projections").info("projections running", store=system.settings.store)
-        ticks = 0
-        while not stop.is_set():
+        await _watch(system, running, stop)
+
+
+async def _watch(
+    system: System, running: RunningProjections, stop: asyncio.Event, *, fatal: bool = True
+) -> None:
+    """Until `stop`: report the views' lag as a gauge (if metrics are on); raise a runner's fatal error
+    (`fatal`), or leave it to `health` to say (in `up`, where the worker must go on)."""
+    from adapters.telemetry import LagGauge
+
+    gauge = LagGauge(system.settings)
+    ticks = 0
+    while not stop.is_set():
+        if fatal:
             running.raise_fatal()
-            if ticks % LAG_EVERY == 0:
-                gauge.report(await asyncio.to_thread(running.lag))
-            ticks += 1
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=0.5)
+        if ticks % LAG_EVERY == 0:
+            gauge.report(await asyncio.to_thread(running.lag))
+        ticks += 1
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=0.5)
 
 
 async def run_worker_only(system: System) -> None:
