@@ -21,13 +21,17 @@ if TYPE_CHECKING:
     from temporalio.client import Client
     from temporalio.worker import Worker
 
+    from adapters.codec import ResidentCodec
     from adapters.demands_client import DemandsClient
+    from adapters.keyring import ResidentKeyring
     from adapters.keys import Keys
     from adapters.settings import Settings
     from engine.application import Demands
     from engine.directory import Directory
+    from engine.lookup import ResidentLookup
     from engine.policies.points import PointsPolicy
     from engine.policies.timelimits import TimeLimits
+    from engine.sealing import Sealer
     from engine.timebank import TimeBank
     from projections.database import Database
     from projections.index.view import DemandIndexView
@@ -125,6 +129,51 @@ class System:
 
         return load_keys(self.settings)
 
+    @cached_property
+    def resident_lookup(self) -> ResidentLookup:
+        """The keyed hashes of residents' phone numbers and names (under the lookup key)."""
+        from engine.lookup import ResidentLookup
+
+        return ResidentLookup(self.keys.lookup)
+
+    @cached_property
+    def keyring(self) -> ResidentKeyring:
+        """Residents' own keys: `keyring.db` beside the events, or a table in the store's schema."""
+        from adapters.keyring import ResidentKeyring
+
+        s = self.settings
+        keys = self.keys
+        if s.store == "postgres":
+            return ResidentKeyring(
+                codec_key=keys.codec, previous_codec_keys=keys.codec_previous,
+                postgres=self._conninfo(), schema=s.postgres_schema, pool_size=s.postgres_pool_size,
+            )  # fmt: skip
+        path = Path(self._beside_the_store("keyring.db")["SQLITE_DBNAME"])
+        return ResidentKeyring(
+            codec_key=keys.codec, previous_codec_keys=keys.codec_previous, sqlite_path=path
+        )
+
+    @cached_property
+    def sealer(self) -> Sealer:
+        """Seals residents with their own keys: in the store's events and in Temporal's payloads."""
+        from engine.sealing import Sealer
+
+        return Sealer(self.keyring, self.resident_lookup)
+
+    def payload_codec(self) -> ResidentCodec:
+        """The Temporal payload codec with this deployment's keys (a codec endpoint serves this one)."""
+        from adapters.codec import ResidentCodec
+
+        return ResidentCodec(self.keys.codec, self.sealer, self.keys.codec_previous)
+
+    def _conninfo(self) -> dict[str, Any]:
+        s = self.settings
+        return {
+            "host": s.postgres_host, "port": s.postgres_port, "dbname": s.postgres_dbname,
+            "user": s.postgres_user, "password": s.postgres_password.get_secret_value(),
+            "connect_timeout": s.postgres_connect_timeout,
+        }  # fmt: skip
+
     def _postgres_env(self) -> dict[str, str]:
         s = self.settings
         env = {
@@ -197,7 +246,9 @@ class System:
         """The event-store application (the caller closes it)."""
         from engine.application import Demands
 
-        return Demands(env=self.store_env(), limits=self.time_limits, actor_key=self.keys.actor)
+        return Demands(
+            env=self.store_env(), limits=self.time_limits, actor_key=self.keys.actor, sealer=self.sealer
+        )
 
     @contextmanager
     def store(self) -> Iterator[Demands]:
@@ -314,7 +365,7 @@ class System:
         """A Temporal client for the configured target (TLS, API key), speaking pydantic payloads."""
         from adapters.temporal import connect
 
-        return await connect(self.settings, self.keys.codec)
+        return await connect(self.settings, self.keys.codec, self.sealer, self.keys.codec_previous)
 
     async def client(self) -> DemandsClient:
         """The demands' client: push, command, ask."""

@@ -4,7 +4,14 @@
 |---|---|
 | `actor` | signing who sent each command, so the store records the authenticated actor |
 | `lookup` | the keyed hash of residents' phone numbers and names that lets operators find a demand |
-| `codec` | encrypting the payloads sent to Temporal (residents' data never reaches it in clear) |
+| `codec` | encrypting payloads sent to Temporal (no resident reaches it in clear); wrapping residents' keys |
+
+Residents' own keys (one per resident, `engine.sealing`) are kept in a table of their own,
+`resident_keys` (`ResidentKeyring`): the SQLite file `keyring.db` beside the events on the embedded
+default, a table in the store's PostgreSQL schema at scale. Each is wrapped (AES-GCM) by a key
+derived from the codec key, so a copy of the database alone opens nothing; destroying a row's key
+forgets that resident. Previous codec keys (`MICRODEMAND_CODEC_PREVIOUS_KEYS`) still open what they
+sealed until `microdemand reseal` has wrapped everything again under the current one.
 
 Every process of one deployment must hold the same keys: a deployment sets them
 (`MICRODEMAND_ACTOR_KEY`, ... base64 of 32 random bytes) or shares one keys folder. Only the
@@ -37,6 +44,8 @@ class Keys:
     codec: bytes
     folder: Path
     created: tuple[str, ...] = ()
+    codec_previous: tuple[bytes, ...] = ()
+    """Codec keys this deployment used before: they open old payloads and old wrapped keys."""
 
 
 def load_keys(settings: Settings) -> Keys:
@@ -70,7 +79,9 @@ def load_keys(settings: Settings) -> Keys:
                 f"no {name} key: set MICRODEMAND_{name.upper()}_KEY (base64 of 32 random bytes, the same "
                 f"on every machine) or put it in {path}"
             )
-    return Keys(found["actor"], found["lookup"], found["codec"], folder, tuple(created))
+    previous = settings.codec_previous_keys.get_secret_value() if settings.codec_previous_keys else ""
+    old = tuple(_decoded("previous codec", text) for text in previous.split(",") if text.strip())
+    return Keys(found["actor"], found["lookup"], found["codec"], folder, tuple(created), old)
 
 
 def _decoded(name: str, text: str) -> bytes:

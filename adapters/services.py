@@ -304,11 +304,11 @@ class Services:
         Each call that opens a resident's payload is recorded as a disclosure."""
         import json
 
-        from adapters.codec import ENCODING, ResidentCodec
+        from adapters.codec import ENCODING
         from engine.values import Location
 
         check(identity, Act.REVEAL)
-        codec = ResidentCodec(self.system.keys.codec)
+        codec = self.system.payload_codec()
         sealed = [p.metadata.get("encoding") == ENCODING for p in payloads]
         opened = await codec.decode(payloads)
         if identity.role is Role.OPERATOR and not identity.scope.everywhere:

@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     report_utc_offset_hours: float = Field(
         default=8, ge=-14, le=14, description="Local time of day/week/month buckets (Beijing: 8)."
     )
+    metrics_bind_address: str | None = Field(
+        default=None, description="Serve Prometheus metrics here (host:port); off when unset."
+    )
+    tracing: bool = Field(default=False, description="OpenTelemetry traces of Temporal calls (otel extra).")
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"
 
@@ -53,6 +57,9 @@ class Settings(BaseSettings):
     actor_key: SecretStr | None = Field(default=None, description="Signs who acted (base64, 32 bytes).")
     lookup_key: SecretStr | None = Field(default=None, description="Keys the hash of residents' phones.")
     codec_key: SecretStr | None = Field(default=None, description="Encrypts payloads sent to Temporal.")
+    codec_previous_keys: SecretStr | None = Field(
+        default=None, description="Codec keys used before a rotation, comma-separated (base64 each)."
+    )
     token: SecretStr | None = Field(default=None, description="The CLI's bearer token (its identity).")
     token_file: Path | None = Field(default=None, description="Default: <var_dir>/admin.token")
 

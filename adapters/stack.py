@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import signal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
@@ -14,6 +15,12 @@ from adapters.bootstrap import System
 from adapters.devserver import DevServer
 from adapters.worker import run_worker
 from engine.logs import get_logger
+
+if TYPE_CHECKING:
+    from projections.runner import RunningProjections
+
+LAG_EVERY = 10
+"""Report the projections' lag every this many half-seconds."""
 
 
 def _stop_on_signals(stop: asyncio.Event) -> None:
@@ -42,10 +49,13 @@ async def run_stack(system: System, *, embedded_temporal: bool = True) -> None:
 
             api = ApiServer(system)
             url = await api.start()
+            watching = asyncio.create_task(_watch(system, running, stop, fatal=False))
             try:
                 _banner(system, server, token_file, url)
                 await run_worker(system, client, stop)
             finally:
+                stop.set()
+                await watching
                 await api.stop()
     finally:
         if server is not None:
@@ -60,10 +70,26 @@ async def run_projections(system: System) -> None:
     with system.projections() as running:
         running.wait_ready()
         get_logger("projections").info("projections running", store=system.settings.store)
-        while not stop.is_set():
+        await _watch(system, running, stop)
+
+
+async def _watch(
+    system: System, running: RunningProjections, stop: asyncio.Event, *, fatal: bool = True
+) -> None:
+    """Until `stop`: report the views' lag as a gauge (if metrics are on); raise a runner's fatal error
+    (`fatal`), or leave it to `health` to say (in `up`, where the worker must go on)."""
+    from adapters.telemetry import LagGauge
+
+    gauge = LagGauge(system.settings)
+    ticks = 0
+    while not stop.is_set():
+        if fatal:
             running.raise_fatal()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=0.5)
+        if ticks % LAG_EVERY == 0:
+            gauge.report(await asyncio.to_thread(running.lag))
+        ticks += 1
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=0.5)
 
 
 async def run_api(system: System) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from temporalio.client import Client, TLSConfig
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -10,19 +12,33 @@ from temporalio.converter import DataConverter
 
 from adapters.settings import Settings
 
+if TYPE_CHECKING:
+    from engine.sealing import Sealer
 
-def data_converter(codec_key: bytes | None) -> DataConverter:
-    """Pydantic payloads, and (with a key) residents' data encrypted by the ResidentCodec."""
+
+def data_converter(
+    codec_key: bytes | None, sealer: Sealer | None = None, previous: Sequence[bytes] = ()
+) -> DataConverter:
+    """Pydantic payloads, and (with a key) residents' data encrypted by the ResidentCodec, each resident
+    sealed with their own key first when a `sealer` is given."""
     if codec_key is None:
         return pydantic_data_converter
     from adapters.codec import ResidentCodec
 
-    return dataclasses.replace(pydantic_data_converter, payload_codec=ResidentCodec(codec_key))
+    return dataclasses.replace(
+        pydantic_data_converter, payload_codec=ResidentCodec(codec_key, sealer, previous)
+    )
 
 
-async def connect(settings: Settings, codec_key: bytes | None = None) -> Client:
+async def connect(
+    settings: Settings,
+    codec_key: bytes | None = None,
+    sealer: Sealer | None = None,
+    previous: Sequence[bytes] = (),
+) -> Client:
     """A client for the configured Temporal target, speaking pydantic payloads (encrypted where a
-    resident's data is in them, given the codec key)."""
+    resident's data is in them, given the codec key; residents sealed with their own keys, given a
+    sealer). With metrics or tracing turned on in settings, the client (and so its workers) report them."""
     tls: TLSConfig | bool = False
     if settings.temporal_tls_cert and settings.temporal_tls_key:
         tls = TLSConfig(
@@ -30,12 +46,16 @@ async def connect(settings: Settings, codec_key: bytes | None = None) -> Client:
             client_private_key=settings.temporal_tls_key.read_bytes(),
         )
     api_key = settings.temporal_api_key.get_secret_value() if settings.temporal_api_key else None
+    from adapters.telemetry import interceptors, runtime
+
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
-        data_converter=data_converter(codec_key),
+        data_converter=data_converter(codec_key, sealer, previous),
         tls=tls if not api_key else True,
         api_key=api_key,
+        runtime=runtime(settings),
+        interceptors=interceptors(settings),
     )
 
 

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict
 from adapters.bootstrap import System
 from engine.application import Demands
 from engine.demand import MicroDemand
+from engine.masking import mask_text
 from engine.periods import Period
 from engine.policies.points import PointsPolicy
 from engine.policies.timelimits import TimeLimits
@@ -187,8 +188,8 @@ def what_if(
             after = tallies[1].outcome(again.events, *other_index)
             refused += len(again.refused)
             change = Change(
-                demand_id=again.demand_id, title=events[0].title, score=after.score(before), real=before,
-                whatif=after, refused=again.refused,
+                demand_id=again.demand_id, title=mask_text(events[0].title), score=after.score(before),
+                real=before, whatif=after, refused=again.refused,
             )  # fmt: skip
             if change.score > 0:
                 changes.append(change)

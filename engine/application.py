@@ -19,6 +19,7 @@ from engine.eventmodel import ACTOR, COMMAND, DomainEvent, PydanticApplication
 from engine.intake import Rejection
 from engine.lifecycle import Refused, State, Step
 from engine.policies.timelimits import TimeLimits, load_time_limits
+from engine.sealing import Sealer
 from engine.status import DemandStatus
 
 
@@ -59,8 +60,9 @@ class Demands(PydanticApplication):
         *,
         limits: TimeLimits | None = None,
         actor_key: bytes | None = None,
+        sealer: Sealer | None = None,
     ) -> None:
-        super().__init__(env)
+        super().__init__(env, sealer=sealer)
         self.limits = limits if limits is not None else load_time_limits()
         self.actor_key = actor_key
         """Verifies the credentials the application layer signs commands with (engine.credentials)."""

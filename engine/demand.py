@@ -71,7 +71,13 @@ class MicroDemand(Aggregate):
         clock = None
         if cmd.priority is not self.priority and self.clock is not None:
             clock = limits.clock(Stage.CLAIM, cmd.priority, self.clock.started_at)
-        self._amended(**cmd.model_dump(exclude={"step", "actor"}), clock=clock, timestamp=at)
+        content = cmd.model_dump(exclude={"step", "actor"})
+        content["resident"] = self._kept_resident(cmd.resident)
+        self._amended(**content, clock=clock, timestamp=at)
+
+    def _kept_resident(self, resident: Resident) -> Resident:
+        """A forgotten resident (a payload replayed after their key was destroyed) changes nothing."""
+        return self.reporters[0] if resident.forgotten else resident
 
     def supplement(self, cmd: c.Supplement, at: datetime, limits: TimeLimits) -> None:
         """The resident adds text or attachments."""
@@ -84,7 +90,9 @@ class MicroDemand(Aggregate):
             category=self.category, priority=self.priority, post=self.post, location=self.location,
             resident=self.reporters[0], reported_at=self.reported_at,
         )  # fmt: skip
-        return held == content.model_copy(update={"actor": None})
+        return held == content.model_copy(
+            update={"actor": None, "resident": self._kept_resident(content.resident)}
+        )
 
     def dispatch(self, cmd: c.Dispatch, at: datetime, limits: TimeLimits) -> None:
         """The community offers the demand to a post, a group or a member (派单)."""

@@ -1,6 +1,6 @@
-"""The directory: the identities the system knows, their bearer tokens, and every reveal of a
-resident's personal data. Event-sourced, in an application of its own, so who was given what,
-and who saw whom, is kept as a history like everything else.
+"""The directory: the identities the system knows, their bearer tokens, every reveal of a
+resident's personal data, and every resident forgotten. Event-sourced, in an application of its
+own, so who was given what, and who saw whom, is kept as a history like everything else.
 
 Tokens are stored as their SHA-256 digest only; the token itself is shown once, when issued.
 """
@@ -100,6 +100,19 @@ class Disclosure(Aggregate):
         self.by, self.role, self.demand_id, self.why = by, role, demand_id, why
 
 
+class Erasure(Aggregate):
+    """One resident forgotten: who did it, whom (a keyed hash, never the phone or name), why."""
+
+    @staticmethod
+    def create_id(by: str, role: Role, resident: str, keys: int, why: str) -> UUID:
+        """Each erasure is a record of its own."""
+        return uuid4()
+
+    @event("Forgot")
+    def __init__(self, by: str, role: Role, resident: str, keys: int, why: str) -> None:
+        self.by, self.role, self.resident, self.keys, self.why = by, role, resident, keys, why
+
+
 class Directory(PydanticApplication):
     """Identities, tokens and disclosures."""
 
@@ -172,6 +185,18 @@ class Directory(PydanticApplication):
     def record_disclosure(self, identity: Identity, demand_id: str, why: str) -> None:
         """Keep a reveal of a resident's data (before it is shown)."""
         self.save(Disclosure(by=identity.name, role=identity.role, demand_id=demand_id, why=why))
+
+    def record_erasure(self, identity: Identity, resident: str, keys: int, why: str) -> None:
+        """Keep the forgetting of a resident (`resident` is their keyed hash, never their data)."""
+        self.save(Erasure(by=identity.name, role=identity.role, resident=resident, keys=keys, why=why))
+
+    def erasures(self) -> list[dict[str, Any]]:
+        """Every resident forgotten, oldest first."""
+        return [
+            {"at": e.created_on, "by": e.by, "role": e.role.value, "resident": e.resident, "keys": e.keys,
+             "why": e.why}
+            for e in self._all(Erasure)
+        ]  # fmt: skip
 
     def identities(self) -> list[tuple[Identity, bool, int]]:
         """Every identity, whether it is disabled, and how many live tokens it has."""

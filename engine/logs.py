@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 import sys
 from collections.abc import MutableMapping
 from typing import Any, Literal
 
 import structlog
 
+from engine.masking import mask_text
+
 PERSONAL_KEYS = frozenset({"phone", "address", "resident", "reporter", "name_of_resident"})
-_PHONE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?!\d)")
 
 
 def _scrub(value: Any) -> Any:
     if isinstance(value, str):
-        return _PHONE.sub("[phone]", value)
+        return mask_text(value)
     if isinstance(value, dict):
         return {k: "[redacted]" if k in PERSONAL_KEYS else _scrub(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

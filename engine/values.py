@@ -131,12 +131,27 @@ class Location(Value):
         return str(getattr(self, level.value))
 
 
+FORGOTTEN_NAME = "[forgotten]"
+"""What a resident whose key was destroyed reads as (`microdemand forget-resident`)."""
+
+
 class Resident(Value):
     """The person who raised a demand. Personal data: never logged, masked in analysts' views."""
+
+    # Sealed with a key of their own in the store and in Temporal (engine.sealing).
 
     name: Name
     phone: Phone = ""
     address: Annotated[str, line(300), BeforeValidator(_one_line)] = ""
+
+    @property
+    def forgotten(self) -> bool:
+        """Whether this is a forgotten resident: their key is gone, and their data with it."""
+        return self.name == FORGOTTEN_NAME and not self.phone and not self.address
+
+
+FORGOTTEN = Resident(name=FORGOTTEN_NAME)
+"""A forgotten resident, as every event that held them reads once their key is destroyed."""
 
 
 class Claimant(Value):

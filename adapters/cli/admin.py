@@ -123,20 +123,85 @@ def revoke_token(
 
 
 @app.command(rich_help_panel=PANEL)
-def disclosures(as_json: Json = False) -> None:
-    """Every reveal of residents' personal data: who, on which demand (or export), when, and why."""
+def disclosures(
+    forgotten: Annotated[
+        bool, typer.Option("--forgotten", help="List the residents forgotten instead.")
+    ] = False,
+    as_json: Json = False,
+) -> None:
+    """Every reveal of residents' personal data: who, on which demand (or export), when, and why
+    (`--forgotten`: every resident forgotten, by whom, when and why)."""
     allowed(Act.MANAGE)
     with store_system().directory() as directory:
-        rows = directory.disclosures()
+        rows = directory.erasures() if forgotten else directory.disclosures()
     if as_json:
         print_json(rows)
-        return
-    console.print(
-        table(
-            f"Reveals of residents' data ({len(rows)})",
-            ["when", "who", "role", "demand", "why"],
-            ((r["at"], r["by"], r["role"], r["demand_id"], r["why"]) for r in rows),
+    elif forgotten:
+        console.print(
+            table(
+                f"Residents forgotten ({len(rows)})",
+                ["when", "who", "role", "resident (keyed hash)", "keys", "why"],
+                ((r["at"], r["by"], r["role"], r["resident"], r["keys"], r["why"]) for r in rows),
+            )
         )
+    else:
+        console.print(
+            table(
+                f"Reveals of residents' data ({len(rows)})",
+                ["when", "who", "role", "demand", "why"],
+                ((r["at"], r["by"], r["role"], r["demand_id"], r["why"]) for r in rows),
+            )
+        )
+
+
+@app.command("forget-resident", rich_help_panel=PANEL)
+def forget_resident(
+    phone: Annotated[str | None, typer.Option(help="The resident's phone number.")] = None,
+    name: Annotated[str | None, typer.Option(help="The resident's name (everyone of that name).")] = None,
+    why: Annotated[str, typer.Option(help="Why (recorded; e.g. the erasure request's reference).")] = "",
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Forget a resident: destroy their keys, so their name, phone and address become unreadable in
+    every stored event and in Temporal's history. Demands, histories, rates and points stay.
+
+    Cannot be undone. Recorded in the directory (who, when, why; the resident only as a keyed hash).
+    """
+    from adapters.forgetting import find, forget
+
+    who = allowed(Act.FORGET)
+    if not phone and not name:
+        fail("say whom to forget: --phone or --name", 2)
+    if not why.strip():
+        fail("say why (--why): every forgetting is recorded", 2)
+    current = store_system()
+    found = find(current, phone, name)
+    if not found.kids:
+        fail("no resident with that phone number or name has a key: nothing to forget", 1)
+    keys = len(found.kids)
+    console.print(
+        f"{keys} resident key{'s' if keys > 1 else ''} match. Their name, phone and address become "
+        "unreadable in every stored event and in Temporal's history, for good."
+    )
+    if not yes and not typer.confirm("Forget?", default=False):
+        fail("nothing was forgotten", 1)
+    destroyed = forget(current, who, found, why.strip())
+    console.print(f"forgotten: {destroyed} key{'s' if destroyed != 1 else ''} destroyed (recorded)")
+
+
+@app.command(rich_help_panel=PANEL)
+def reseal() -> None:
+    """Seal residents still stored in plain text (events from before sealing), then wrap every
+    resident's key with the current codec key and hash it with the current lookup key (after a
+    rotation). Resumes where the last pass stopped; safe to run at any time."""
+    from adapters.forgetting import reseal as reseal_store
+
+    allowed(Act.FORGET)
+    current = store_system()
+    with current.store() as store:
+        done = reseal_store(current, store)
+    console.print(
+        f"read {done.scanned} events (up to {done.position}): {done.sealed} sealed now; "
+        f"{done.rewrapped} keys wrapped again, {done.rehashed} hashed again"
     )
 
 

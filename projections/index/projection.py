@@ -9,6 +9,7 @@ from eventsourcing.dispatch import singledispatchmethod
 from engine.demand import MicroDemand, step_of
 from engine.intake import Rejection
 from engine.lifecycle import State, Step, next_state
+from engine.masking import mask_text
 from engine.values import Clock
 from engine.vocabulary import Level, Outcome
 from projections.index.models import DemandRecord, RejectionRow
@@ -58,7 +59,7 @@ class DemandIndexProjection(Projection[DemandIndexView]):
         where = e.location
         record = DemandRecord(
             originator_id=e.originator_id, demand_id=e.demand_id, source=e.source,
-            external_id=e.external_id, kind=e.kind, title=e.title, channel=e.channel,
+            external_id=e.external_id, kind=e.kind, title=mask_text(e.title), channel=e.channel,
             category=e.category, priority=e.priority, post=e.post, city=where.city,
             district=where.district, street=where.street, community=where.community, grid=where.grid,
             state=next_state(State.NEW, Step.COLLECT), level=Level.COMMUNITY,
@@ -71,7 +72,7 @@ class DemandIndexProjection(Projection[DemandIndexView]):
     def _amended(self, e: Any, position: int) -> None:
         where = e.location
         changes: dict[str, Any] = {
-            "kind": e.kind, "title": e.title, "channel": e.channel, "category": e.category,
+            "kind": e.kind, "title": mask_text(e.title), "channel": e.channel, "category": e.category,
             "priority": e.priority, "post": e.post, "city": where.city, "district": where.district,
             "street": where.street, "community": where.community, "grid": where.grid,
             "responsible_unit": lambda r: (

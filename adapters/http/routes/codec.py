@@ -17,7 +17,6 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 from temporalio.api.common.v1 import Payloads
 
-from adapters.codec import ResidentCodec
 from adapters.http.auth import Svc, Who
 from engine.access import Act
 
@@ -47,7 +46,7 @@ async def encode(request: Request, who: Who, services: Svc) -> dict[str, Any]:
     """Payloads that name a resident encrypted with the deployment's codec key; the others as they came."""
     services.allow(who, Act.REVEAL)
     found = _payloads(await request.json())
-    sealed = await ResidentCodec(services.system.keys.codec).encode(list(found.payloads))
+    sealed = await services.system.payload_codec().encode(list(found.payloads))
     return json_format.MessageToDict(Payloads(payloads=sealed))
 
 
