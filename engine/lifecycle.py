@@ -74,6 +74,8 @@ OPEN = frozenset(
 )
 FINAL = frozenset({State.CLOSED, State.WITHDRAWN, State.MERGED})
 UNCLAIMED = frozenset({State.COLLECTED, State.DISPATCHED})
+PROMISED = frozenset(UNCLAIMED | {State.CLAIMED})
+"""The states in which the promise to the resident ("2310") runs: from collection until handled."""
 _ACTIVE = frozenset(OPEN - {State.EVALUATED})
 
 

@@ -92,7 +92,8 @@ def test_the_same_policy_lives_the_same_history_again() -> None:
     assert [(type(e).__name__, e.timestamp) for e in again.events] == [
         (type(e).__name__, e.timestamp) for e in history
     ]
-    assert again.events[-1].on_time is False  # type: ignore[attr-defined]
+    # Past the claim deadline, but handled within the two days promised at collection: on time.
+    assert again.events[-1].on_time is True  # type: ignore[attr-defined]
 
 
 def test_a_stricter_policy_marks_overdue_what_was_on_time_and_escalates() -> None:
