@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from engine.lifecycle import PROMISED, State, Step
 from engine.values import Claimant, Clock, Location, Value
@@ -91,6 +91,23 @@ class DemandStatus(Value):
         promise's first when both fall at once.
         """
         return min(self.alarms(), key=lambda alarm: (alarm.at, not alarm.promise), default=None)
+
+    def late_by(self, at: datetime) -> timedelta | None:
+        """How far past its promise the demand is at `at`, if it is: overdue is past the promise.
+
+        Open demands only: a handled one that broke its promise stays late until it ends. A demand
+        collected before promises counts by its running step deadline, as it did then.
+        """
+        if not self.state.is_open:
+            return None
+        if self.promise is None:
+            clock = self.clock
+            if clock is None or clock.on_due is not Step.MARK_OVERDUE or clock.due_at > at:
+                return None
+            return at - clock.due_at
+        if not (self.late or self.state in PROMISED) or self.promise.due_at > at:
+            return None
+        return at - self.promise.due_at
 
     def timer_acts_on_promise(self, step: Step) -> bool:
         """Whether a timer `step` concerns the promise rather than the step clock: the one due first

@@ -10,7 +10,7 @@ import typer
 
 from adapters.cli.loop import send
 from adapters.cli.options import Actor, AsOf, DemandId, Json, Reason, ScopeOption
-from adapters.cli.output import console, fail, lateness, print_json, table
+from adapters.cli.output import console, fail, lateness, print_json, span, table
 from adapters.cli.runtime import build, duration, index_view_at, moment, run, scope, store_system, system
 from engine.lifecycle import State
 from engine.vocabulary import Priority
@@ -43,7 +43,7 @@ def demands(
     console.print(
         table(
             f"Demands ({len(rows)}{'+' if len(rows) == limit else ''})",
-            ["demand", "title", "state", "priority", "community", "level", "held by", "due", "collected"],
+            ["demand", "title", "state", "priority", "community", "rung", "held by", "next due", "collected"],
             (
                 (
                     r.demand_id,
@@ -53,7 +53,7 @@ def demands(
                     r.community,
                     r.level.value,
                     r.claimant_member,
-                    r.due_at if r.state.is_open else None,
+                    r.next_due_at,
                     r.collected_at,
                 )
                 for r in rows
@@ -96,7 +96,11 @@ def overdue(
     as_of_text: AsOf = None,
     as_json: Json = False,
 ) -> None:
-    """Open demands past (or near) their deadline, most overdue first (with --as-of: the board then)."""
+    """Open demands past (or near) their promise, most overdue first (with --as-of: the board then).
+
+    Overdue is past the promise (the 2310 limit from collection, extended if it was): a demand
+    stays on the board, whatever rung the escalations took it to, until it ends.
+    """
     at = moment(as_of_text) if as_of_text is not None else None
     with index_view_at(at) as index:
         rows = index.overdue(
@@ -108,7 +112,7 @@ def overdue(
     if as_json:
         print_json(rows)
         return
-    columns = ["demand", "title", "priority", "state", "waiting for", "level", "responsible", "due",
+    columns = ["demand", "title", "priority", "state", "rung", "responsible", "promised by", "limit",
                "late by", "escalations"]  # fmt: skip
     console.print(
         table(
@@ -120,10 +124,10 @@ def overdue(
                     r.title,
                     r.priority.value,
                     r.state.value,
-                    r.stage.value if r.stage else None,
                     r.level.value,
                     r.responsible_unit,
-                    r.due_at,
+                    r.promised_by,
+                    span(r.limit),
                     lateness(r.overdue_by),
                     r.escalations,
                 )

@@ -70,6 +70,13 @@ def lateness(overdue_by: timedelta) -> str:
     return f"due in {format_duration(-overdue_by)}"
 
 
+def span(value: timedelta | None) -> str | None:
+    """A length of time, compactly ("2d", "1d4h"), or None."""
+    from engine.policies.timelimits import format_duration
+
+    return format_duration(value) if value is not None else None
+
+
 def local(value: datetime | None, zone: tzinfo) -> datetime | None:
     """A time in local time (the zone is said once, in the column or title, not on every value)."""
     return value.astimezone(zone) if value is not None else None
@@ -130,7 +137,7 @@ def show_status(status: DemandStatus, as_json: bool) -> None:
     if as_json:
         print_json(status)
         return
-    clock, holder = status.clock, status.claimant
+    clock, holder, promise = status.clock, status.claimant, status.promise
     where = status.location
     rows = [
         ("demand", status.demand_id),
@@ -138,13 +145,14 @@ def show_status(status: DemandStatus, as_json: bool) -> None:
         ("title", status.title),
         ("priority", status.priority.value),
         ("community / grid", f"{where.community} / {where.grid}" if where else None),
-        ("level", status.level.value),
+        ("rung", status.level.value),
         ("responsible unit", status.responsible_unit),
         ("held by", f"{', '.join(holder.members)} ({holder.unit})" if holder else None),
+        ("promised by", promise.due_at if promise else None),
+        ("late", "yes: past the promise" if status.late else "no"),
         ("waiting for", clock.stage.value if clock else None),
         ("warn at", clock.warn_at if clock else None),
-        ("due at", clock.due_at if clock else None),
-        ("overdue", "yes" if status.overdue else "no"),
+        ("step due at", clock.due_at if clock else None),
         ("escalations", status.escalations),
         ("reopened", status.reopened),
         ("rating", status.rating.value if status.rating else None),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from eventsourcing.dispatch import singledispatchmethod
@@ -11,7 +12,7 @@ from engine.intake import Rejection
 from engine.lifecycle import State, Step, next_state
 from engine.values import Clock
 from engine.vocabulary import Level, Outcome
-from projections.index.models import DemandRecord, RejectionRow
+from projections.index.models import DemandRecord, RejectionRow, next_deadline
 from projections.index.view import DemandIndexView
 from projections.projection import Projection, UnhandledEventError
 
@@ -20,8 +21,8 @@ Rejected: Any = Rejection.Rejected  # type: ignore[attr-defined]
 
 
 def _clock(clock: Clock | None) -> dict[str, Any]:
-    # A new clock (or none, once final) also clears the warning and overdue marks, as the
-    # aggregate does: they belong to the deadline that is gone.
+    """The step clock's columns. A new clock (or none) also clears the warning and overdue marks,
+    as the aggregate does: they belong to the deadline that is gone."""
     return {
         "clock_stage": clock.stage if clock else None,
         "clock_on_due": clock.on_due if clock else None,
@@ -31,6 +32,22 @@ def _clock(clock: Clock | None) -> dict[str, Any]:
         "warned": False,
         "overdue": False,
     }
+
+
+def _promise(promise: Clock | None, at: datetime) -> dict[str, Any]:
+    """The promise's columns, if the event carries one (it is then new, or moved)."""
+    if promise is None:
+        return {}
+    return {
+        "promise_started_at": promise.started_at,
+        "promise_warn_at": promise.warn_at,
+        "promised_by": promise.due_at,
+        "promise_warned": promise.warned_by(at),
+    }
+
+
+_ENDED = {**_clock(None), "late": False, "promise_warned": False}
+"""What a demand that ends leaves running: nothing, and it is no longer late."""
 
 
 class DemandIndexProjection(Projection[DemandIndexView]):
@@ -51,7 +68,8 @@ class DemandIndexProjection(Projection[DemandIndexView]):
             step = step_of(domain_event)
         except KeyError:
             raise UnhandledEventError(self.name, domain_event) from None
-        self._step(domain_event, position, step, getattr(domain_event, "clock", None))
+        clock = getattr(domain_event, "clock", None)
+        self._step(domain_event, position, step, **(_clock(clock) if clock is not None else {}))
 
     @process_event.register(E.Collected)
     def _collected(self, e: Any, position: int) -> None:
@@ -64,8 +82,9 @@ class DemandIndexProjection(Projection[DemandIndexView]):
             state=next_state(State.NEW, Step.COLLECT), level=Level.COMMUNITY,
             responsible_unit=where.community, collected_at=e.timestamp, updated_at=e.timestamp,
             version=e.originator_version, last_notification_id=position, **_clock(e.clock),
+            **_promise(e.promise, e.timestamp),
         )  # fmt: skip
-        self.view.save(record)
+        self.view.save(record.model_copy(update={"next_due_at": _next_due(record)}))
 
     @process_event.register(E.Amended)
     def _amended(self, e: Any, position: int) -> None:
@@ -79,8 +98,8 @@ class DemandIndexProjection(Projection[DemandIndexView]):
             ),
         }  # fmt: skip
         if e.clock is not None:
-            changes["warned"] = e.clock.warned_by(e.timestamp)
-        self._step(e, position, Step.AMEND, e.clock, **changes)
+            changes |= {**_clock(e.clock), "warned": e.clock.warned_by(e.timestamp)}
+        self._step(e, position, Step.AMEND, **changes, **_promise(e.promise, e.timestamp))
 
     @process_event.register(Rejected)
     def _rejected(self, e: Any, position: int) -> None:
@@ -98,13 +117,13 @@ class DemandIndexProjection(Projection[DemandIndexView]):
     @process_event.register(E.Claimed)
     def _claimed(self, e: Any, position: int) -> None:
         self._step(
-            e, position, Step.CLAIM, e.clock, claimant_member=e.claimant.member,
+            e, position, Step.CLAIM, **_clock(e.clock), claimant_member=e.claimant.member,
             claimant_unit=e.claimant.unit, claimed_at=lambda r: r.claimed_at or e.timestamp,
         )  # fmt: skip
 
     @process_event.register(E.Released)
     def _released(self, e: Any, position: int) -> None:
-        self._step(e, position, Step.RELEASE, e.clock, claimant_member=None, claimant_unit=None)
+        self._step(e, position, Step.RELEASE, **_clock(e.clock), claimant_member=None, claimant_unit=None)
 
     @process_event.register(E.Evaluated)
     def _evaluated(self, e: Any, position: int) -> None:
@@ -118,8 +137,8 @@ class DemandIndexProjection(Projection[DemandIndexView]):
     @process_event.register(E.Reopened)
     def _reopened(self, e: Any, position: int) -> None:
         self._step(
-            e, position, Step.REOPEN, e.clock, outcome=None, on_time=None, closed_at=None,
-            reopened=lambda r: r.reopened + 1,
+            e, position, Step.REOPEN, **_clock(e.clock), **_promise(e.promise, e.timestamp), outcome=None,
+            on_time=None, closed_at=None, reopened=lambda r: r.reopened + 1,
         )  # fmt: skip
 
     @process_event.register(E.Withdrawn)
@@ -138,7 +157,7 @@ class DemandIndexProjection(Projection[DemandIndexView]):
     @process_event.register(E.Escalated)
     def _escalated(self, e: Any, position: int) -> None:
         self._step(
-            e, position, Step.ESCALATE, e.clock, level=e.to_level, responsible_unit=e.to_unit,
+            e, position, Step.ESCALATE, **_clock(e.clock), level=e.to_level, responsible_unit=e.to_unit,
             escalations=lambda r: r.escalations + 1,
         )  # fmt: skip
 
@@ -154,21 +173,24 @@ class DemandIndexProjection(Projection[DemandIndexView]):
 
     @process_event.register(E.Extended)
     def _extended(self, e: Any, position: int) -> None:
-        self._step(e, position, Step.EXTEND, e.clock, warned=e.clock.warned_by(e.timestamp))
+        moved = {**_clock(e.clock), "warned": e.clock.warned_by(e.timestamp)} if e.clock is not None else {}
+        self._step(e, position, Step.EXTEND, **moved, **_promise(e.promise, e.timestamp))
 
     @process_event.register(E.Warned)
     def _warned(self, e: Any, position: int) -> None:
-        self._step(e, position, Step.WARN, warned=True)
+        self._step(e, position, Step.WARN, **{"promise_warned" if e.promise else "warned": True})
 
     @process_event.register(E.Overdue)
     def _overdue(self, e: Any, position: int) -> None:
-        self._step(e, position, Step.MARK_OVERDUE, overdue=True)
+        # Past the promise, the demand is late until it ends; past a step clock's deadline, only
+        # that clock is spent (an escalation follows, with a fresh one, unless at the top).
+        self._step(e, position, Step.MARK_OVERDUE, **{"late" if e.promise else "overdue": True})
 
     @process_event.register(E.Commended)
     def _commended(self, e: Any, position: int) -> None:
         self._step(e, position, Step.COMMEND, commendations=lambda r: r.commendations + 1)
 
-    def _step(self, e: Any, position: int, step: Step, clock: Clock | None = None, **changes: Any) -> None:
+    def _step(self, e: Any, position: int, step: Step, **changes: Any) -> None:
         """Move the demand's row by `step`; callables in `changes` compute from the current row."""
         record = self.view.record(e.originator_id)
         if record is None:
@@ -179,10 +201,15 @@ class DemandIndexProjection(Projection[DemandIndexView]):
             return  # already in the row (a replayed notification): count it once
         state = next_state(record.state, step)
         update = {k: v(record) if callable(v) else v for k, v in changes.items()}
-        if clock is not None or (state.is_final and not record.state.is_final):
-            update = {**_clock(clock), **update}
+        if state.is_final and not record.state.is_final:
+            update = {**_ENDED, **update}
         update |= {
             "state": state, "updated_at": e.timestamp, "version": e.originator_version,
             "last_notification_id": position,
         }  # fmt: skip
-        self.view.save(record.model_copy(update=update))
+        moved = record.model_copy(update=update)
+        self.view.save(moved.model_copy(update={"next_due_at": _next_due(moved)}))
+
+
+def _next_due(r: DemandRecord) -> datetime | None:
+    return next_deadline(r.state, r.promised_by, r.late, r.due_at, r.clock_on_due, r.overdue)

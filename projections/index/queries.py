@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from functools import cache
 
-from engine.lifecycle import OPEN, State, Step
+from engine.lifecycle import OPEN, PROMISED, State, Step
 from engine.periods import Bucket
 from engine.scope import Scope
 from engine.vocabulary import Rating
@@ -19,8 +19,21 @@ REJECTION_COLUMNS = model_columns(RejectionRow)
 """The columns of the rejections table, from its row model."""
 
 _OPEN = ", ".join(f"'{state.value}'" for state in sorted(OPEN))
-_OVERDUE_ABLE = f"state IN ({_OPEN}) AND due_at IS NOT NULL AND clock_on_due = '{Step.MARK_OVERDUE.value}'"
+_PROMISED = ", ".join(f"'{state.value}'" for state in sorted(PROMISED))
 _SATISFIED = ", ".join(f"'{r.value}'" for r in Rating if r.is_positive)
+
+LATE_FROM = (
+    f"CASE WHEN promised_by IS NULL THEN (CASE WHEN clock_on_due = '{Step.MARK_OVERDUE.value}' "
+    f"THEN due_at END) WHEN late OR state IN ({_PROMISED}) THEN promised_by END"
+)
+"""When a demand is (or will be) overdue: past its promise, running or broken (then until it ends).
+Demands collected before promises count by their running step deadline. `DemandStatus.late_by`
+says the same of one demand."""
+
+
+def overdue_at(moment: str) -> str:
+    """The condition of a demand open and overdue at `moment` (a placeholder)."""
+    return f"state IN ({_OPEN}) AND ({LATE_FROM}) <= {moment}"
 
 
 def filters(
@@ -73,7 +86,8 @@ def create_statements(dialect: Dialect, table: str) -> list[str]:
     """The table and the indexes that keep rates, the board and listings flat as the store grows."""
     indexes = {
         "collected": "collected_at",
-        "board": "state, due_at",
+        "board": "state, promised_by",
+        "due": "state, next_due_at",
         **{place: f"{place}, collected_at" for place in ("community", "grid", "street", "district")},
     }
     return [
@@ -107,14 +121,19 @@ def rates_statement(
     now: datetime,
     utc_offset: timedelta,
 ) -> Statement:
-    """One aggregate query: counts per group and calendar bucket of the collection date."""
+    """One aggregate query: counts per group and calendar bucket of the collection date.
+
+    A merged duplicate is counted as `merged` and nowhere else: one problem is one demand.
+    `open_overdue` counts the demands open and past their promise at `now`. The rates are derived
+    from these counts in one place, `RateRow`.
+    """
     st = Statement(dialect)
     filters(st, scope=scope, since=since, until=until)
     key = f"COALESCE({by.value}, '(none)')" if by is not None else "NULL"
     bucket = "NULL"
     if per is not None:
         bucket = dialect.bucket_start(per, "collected_at", st.bind("offset", int(utc_offset.total_seconds())))
-    overdue = f"{_OVERDUE_ABLE} AND due_at < {st.bind('now', now)}"
+    overdue = overdue_at(st.bind("now", now))
 
     def count(condition: str) -> str:
         return f"COALESCE(SUM(CASE WHEN {condition} THEN 1 ELSE 0 END), 0)"
@@ -122,17 +141,18 @@ def rates_statement(
     closed, withdrawn, merged = (
         f"state = '{s.value}'" for s in (State.CLOSED, State.WITHDRAWN, State.MERGED)
     )
+    kept = f"state <> '{State.MERGED.value}'"
     # Grouped by output position: PostgreSQL would not match a parameterised expression to itself.
     grouping = [pos for pos, used in (("1", by), ("2", per)) if used is not None]
     st.sql = (
         f"SELECT {key} AS key, {bucket} AS period_start, COUNT(*) AS collected, "
-        f"{count('claimed_at IS NOT NULL')} AS claimed, "
+        f"{count(f'claimed_at IS NOT NULL AND {kept}')} AS claimed, "
         f"{count(closed)} AS closed, "
         f"{count(closed + ' AND on_time')} AS closed_on_time, "
         f"{count(withdrawn)} AS withdrawn, "
         f"{count(merged)} AS merged, "
-        f"{count('rating IS NOT NULL')} AS rated, "
-        f"{count(f'rating IN ({_SATISFIED})')} AS satisfied, "
+        f"{count(f'rating IS NOT NULL AND {kept}')} AS rated, "
+        f"{count(f'rating IN ({_SATISFIED}) AND {kept}')} AS satisfied, "
         f"COALESCE(SUM(escalations), 0) AS escalations, "
         f"{count(overdue)} AS open_overdue "
         f"FROM {dialect.table(table)}{st.where_sql}"
@@ -151,10 +171,9 @@ def overdue_statement(
     level: str | None,
     limit: int,
 ) -> Statement:
-    """Open demands whose accountable deadline falls before `horizon`, earliest deadline first."""
+    """Open demands past their promise at `horizon` (or broken it already), most overdue first."""
     st = Statement(dialect)
-    st.clauses.append(_OVERDUE_ABLE)
-    st.where("due_at <= {horizon}", horizon=horizon)
+    st.clauses.append(overdue_at(st.bind("horizon", horizon)))
     filters(st, scope=scope)
     if priority is not None:
         st.where("priority = {priority}", priority=priority)
@@ -162,7 +181,7 @@ def overdue_statement(
         st.where("level = {level}", level=level)
     st.sql = (
         f"SELECT * FROM {dialect.table(table)}{st.where_sql} "
-        f"ORDER BY due_at, demand_id LIMIT {st.bind('limit', limit)}"
+        f"ORDER BY {LATE_FROM}, demand_id LIMIT {st.bind('limit', limit)}"
     )
     return st
 

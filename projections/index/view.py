@@ -200,7 +200,11 @@ class DemandIndexView(View):
         level: Level | str | None = None,
         limit: int = 500,
     ) -> list[OverdueRow]:
-        """Open demands past their deadline at `now` (or due within `due_within`), most overdue first."""
+        """Open demands past their promise at `now` (or due within `due_within`), most overdue first.
+
+        Overdue is past the promise: a demand stays on the board, whatever rung the escalations
+        took it to, until it ends. Demands collected before promises count by their step deadline.
+        """
         st = queries.overdue_statement(
             self.dialect, self.table(""), horizon=now + (due_within or timedelta(0)), scope=scope,
             priority=Priority(priority).value if priority is not None else None,
@@ -209,21 +213,17 @@ class DemandIndexView(View):
         board = []
         for row in self.db.select(st.sql, st.params):
             record = DemandRecord.model_validate(row)
-            assert record.due_at is not None  # the query only returns demands with a running clock
+            late_from = record.promised_by or record.due_at
+            assert late_from is not None  # the query only returns demands with a deadline
+            started = record.promise_started_at
             board.append(
                 OverdueRow(
-                    demand_id=record.demand_id,
-                    title=record.title,
-                    priority=record.priority,
-                    state=record.state,
-                    stage=record.clock_stage,
-                    level=record.level,
-                    responsible_unit=record.responsible_unit,
-                    due_at=record.due_at,
-                    overdue_by=now - record.due_at,
-                    escalations=record.escalations,
-                    community=record.community,
-                    grid=record.grid,
+                    demand_id=record.demand_id, title=record.title, priority=record.priority,
+                    state=record.state, level=record.level, responsible_unit=record.responsible_unit,
+                    promised_by=late_from,
+                    limit=late_from - started if record.promised_by and started else None,
+                    overdue_by=now - late_from, escalations=record.escalations, stage=record.clock_stage,
+                    step_due_at=record.due_at, community=record.community, grid=record.grid,
                 )
-            )
+            )  # fmt: skip
         return board
