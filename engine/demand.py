@@ -118,7 +118,7 @@ class MicroDemand(Aggregate):
         clock = limits.clock(Stage.EVALUATE, self.priority, at)
         self._followed_up(worker=cmd.worker, resolved=cmd.resolved, note=cmd.note, clock=clock, timestamp=at)
         if not cmd.resolved:
-            self._reopen("follow-up found it unresolved", at, limits)
+            self._reopen(cmd.worker, "follow-up found it unresolved", at, limits)
 
     def evaluate(self, cmd: c.Evaluate, at: datetime, limits: TimeLimits) -> None:
         """The resident's rating: a positive one closes it, an unsatisfied one reopens it."""
@@ -126,7 +126,7 @@ class MicroDemand(Aggregate):
         if cmd.rating.is_positive:
             self._closed(outcome=cmd.rating.outcome, on_time=self.on_time, timestamp=at)
         else:
-            self._reopen("the resident is unsatisfied", at, limits)
+            self._reopen(cmd.by, "the resident is unsatisfied", at, limits)
 
     def close(self, cmd: c.CloseUnrated, at: datetime, limits: TimeLimits) -> None:
         """The evaluation window passed without a rating: close it as not rated."""
@@ -197,12 +197,11 @@ class MicroDemand(Aggregate):
         for reporter in reporters:
             self._absorbed(by=cmd.by, duplicate_id=cmd.duplicate_id, reporter=reporter, timestamp=at)
 
-    def reopen(self, reason: str, at: datetime, limits: TimeLimits) -> None:
-        """Reopen a closed demand (a late complaint)."""
-        lifecycle.check(self.demand_id, self.state, Step.REOPEN)
-        self._reopen(reason, at, limits)
+    def reopen(self, cmd: c.Complain, at: datetime, limits: TimeLimits) -> None:
+        """A late complaint reopens a closed demand, with a fresh promise (its points are given back)."""
+        self._reopen(cmd.by, cmd.reason, at, limits)
 
-    def _reopen(self, reason: str, at: datetime, limits: TimeLimits) -> None:
+    def _reopen(self, by: str, reason: str, at: datetime, limits: TimeLimits) -> None:
         """Back to the claimant: a fresh promise from now, unless the demand is late already (then it
         stays late, and its rung's window runs from now)."""
         promise = None
@@ -212,7 +211,7 @@ class MicroDemand(Aggregate):
             clock = limits.escalated(Stage.HANDLE, self.priority, at)
         else:
             clock, promise = None, limits.promise(self.priority, at)
-        self._reopened(reason=reason, clock=clock, promise=promise, timestamp=at)
+        self._reopened(by=by, reason=reason, clock=clock, promise=promise, timestamp=at)
 
     def _handling_clock(self, at: datetime, limits: TimeLimits) -> Clock | None:
         """The step clock of a claimed demand: none while its promise runs (the promise is the
@@ -419,16 +418,19 @@ class MicroDemand(Aggregate):
         self._move(Step.CLOSE, at=timestamp)
 
     class Reopened(Aggregate.Event):
-        """Back to the claimant, with a fresh promise (or, once late, its rung's window)."""
+        """Back to the claimant, with a fresh promise (or, once late, its rung's window): by an
+        unresolved follow-up, an unsatisfied rating, or a late complaint (`by` whom)."""
 
         reason: str
         clock: Clock | None
         promise: Clock | None = None
+        by: str | None = None
 
     @event(Reopened)
     def _reopened(
-        self, reason: str, clock: Clock | None, timestamp: datetime, promise: Clock | None = None
-    ) -> None:
+        self, reason: str, clock: Clock | None, timestamp: datetime, promise: Clock | None = None,
+        by: str | None = None,
+    ) -> None:  # fmt: skip
         self.reopen_count += 1
         self.reopened_at = timestamp
         self.rating, self.outcome, self.closed_at = None, None, None
