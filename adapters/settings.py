@@ -6,7 +6,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
@@ -46,6 +46,27 @@ class Settings(BaseSettings):
     report_utc_offset_hours: float = Field(
         default=8, ge=-14, le=14, description="Local time of day/week/month buckets (Beijing: 8)."
     )
+    time_zone: str | None = Field(
+        default=None,
+        description="Local time as a zone name (Asia/Shanghai); when set, it wins over the UTC offset.",
+    )
+    lookup_key: SecretStr | None = Field(
+        default=None,
+        description="Hex key of the residents' lookup hashes; default: <var_dir>/keys/lookup.key, made once.",
+    )
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"not a time zone: {value!r} (use a name like Asia/Shanghai)") from None
+        return value
+
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"
 

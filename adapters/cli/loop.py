@@ -260,7 +260,9 @@ def status(
     if not as_json and current.clock and current.state.is_open:
         alarm = current.next_alarm()
         if alarm:
-            console.print(f"next: {alarm.step.value.replace('_', ' ')} at {alarm.at:%Y-%m-%d %H:%M} UTC")
+            zone = system().local_zone
+            what = alarm.step.value.replace("_", " ") + (" (the promise)" if alarm.promise else "")
+            console.print(f"next: {what} at {alarm.at.astimezone(zone):%Y-%m-%d %H:%M} {system().zone_label}")
 
 
 def indexed_status(demand_id: str) -> DemandStatus | None:

@@ -27,22 +27,53 @@ def demands(
     open_only: Annotated[bool, typer.Option("--open", help="Only demands still open.")] = False,
     scope_text: ScopeOption = None,
     priority: Annotated[Priority | None, typer.Option(help="Only this priority.")] = None,
-    member: Annotated[str | None, typer.Option(help="Only demands held by this member.")] = None,
+    member: Annotated[
+        str | None, typer.Option(help="Only demands this member holds, as the lead or a co-claimant.")
+    ] = None,
+    due: Annotated[
+        str | None,
+        typer.Option(
+            help="Only open demands whose next deadline falls today, tomorrow, this week "
+            "(`week`) or in a period (2026-03-01, 2026-03), local time; soonest first."
+        ),
+    ] = None,
+    phone: Annotated[str | None, typer.Option(help="Only demands this phone number reported.")] = None,
+    resident_name: Annotated[
+        str | None, typer.Option(help="Only demands a resident of this name reported.")
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, max=10_000, help="At most this many rows.")] = 50,
     as_json: Json = False,
 ) -> None:
-    """The ticket list: demands by state, place, priority or holder, newest first."""
-    with store_system().index_view() as index:
+    """The ticket list: demands by state, place, priority, holder, deadline or resident; newest first.
+
+    A resident is found by keyed hashes of the phone number and name they reported the demand with
+    (a merged duplicate's reporter too); the index never holds the number or the name itself.
+    """
+    from adapters.privacy import may_find_by_resident
+
+    current = store_system()
+    keys: list[str] = []
+    if phone is not None or resident_name is not None:
+        if not may_find_by_resident():
+            fail("you may not look demands up by a resident's phone number or name", 1)
+        lookup = current.resident_lookup
+        for key in (lookup.phone(phone or ""), lookup.name(resident_name or "")):
+            if key is not None:
+                keys.append(key)
+        if not keys:
+            fail("give a phone number with digits, or a name", 2)
+    window = due_window(due) if due is not None else None
+    with current.index_view() as index:
         rows = index.list_demands(
-            state=state, open_only=open_only, scope=scope(scope_text), priority=priority,
-            claimant_member=member, limit=limit,
+            state=state, open_only=open_only or window is not None, scope=scope(scope_text),
+            priority=priority, holder=member, keys=tuple(keys), due=window, limit=limit,
         )  # fmt: skip
     if as_json:
         print_json(rows)
         return
     console.print(
         table(
-            f"Demands ({len(rows)}{'+' if len(rows) == limit else ''})",
+            f"Demands ({len(rows)}{'+' if len(rows) == limit else ''})" + (f", due {due}" if due else ""),
             ["demand", "title", "state", "priority", "community", "rung", "held by", "next due", "collected"],
             (
                 (
@@ -60,6 +91,17 @@ def demands(
             ),
         )
     )
+
+
+def due_window(text: str) -> tuple[datetime, datetime]:
+    """`today`, `tomorrow`, `week` or a period as [from, until) in local time; a bad one is one line."""
+    from engine.periods import Period
+
+    zone = system().local_zone
+    try:
+        return Period.due(text, datetime.now(zone).date()).window(zone)
+    except ValueError as error:
+        fail(str(error), 2)
 
 
 @app.command(rich_help_panel=PANEL)

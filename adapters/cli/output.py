@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -21,6 +21,18 @@ if TYPE_CHECKING:
 
 console = Console(width=None if sys.stdout.isatty() else 160)  # piped: wide, not cut to 80
 err_console = Console(stderr=True)
+
+
+class _LocalTime:
+    """The zone every table shows times in, and its label (set once per run from the settings)."""
+
+    zone: tzinfo = UTC
+    label: str = "UTC"
+
+
+def use_local_time(zone: tzinfo, label: str) -> None:
+    """Show every table's times in `zone`, labelled `label` once per table."""
+    _LocalTime.zone, _LocalTime.label = zone, label
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -41,11 +53,11 @@ def print_json(data: Any) -> None:
 
 
 def cell(value: Any) -> str:
-    """A table cell: times to the minute, None as a dash, rates as percentages, text escaped."""
+    """A table cell: times to the minute in local time, None as a dash, text escaped."""
     if value is None:
         return "-"
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        return value.astimezone(_LocalTime.zone).strftime("%Y-%m-%d %H:%M")
     if isinstance(value, float):
         return f"{value:g}"
     return escape(printable(str(value)))  # residents' text may hold [brackets] rich would eat as markup
@@ -115,17 +127,26 @@ def _is_figure(value: Any) -> bool:
 
 
 def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
-    """A rich table: figures right-aligned and never broken, text wrapped rather than cut."""
+    """A rich table: figures right-aligned and never broken, words (ids, states, names) whole, text
+    wrapped rather than cut; times in local time, the zone said once in the title."""
     materialised = [list(row) for row in rows]
+    if any(isinstance(v, datetime) for row in materialised for v in row):
+        title = f"{title} · times {_LocalTime.label}" if title else f"times {_LocalTime.label}"
     result = Table(
         title=escape(title), title_justify="left", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False
     )
     for index, column in enumerate(columns):
+        cells = [cell(row[index]) for row in materialised]
         figures = bool(materialised) and all(_is_figure(row[index]) for row in materialised)
         if figures:
             result.add_column(column, justify="right", no_wrap=True)
-        else:  # keep short labels whole; let long text (titles, notes) wrap
-            widest = max([len(column), *(len(cell(row[index])) for row in materialised)])
+        elif all(  # ids, words and times: never broken in the middle
+            isinstance(row[index], datetime) or (" " not in c and len(c) <= 60)
+            for row, c in zip(materialised, cells, strict=True)
+        ):
+            result.add_column(column, no_wrap=True, min_width=max([len(column), *map(len, cells)]))
+        else:  # let long text (titles, notes) wrap
+            widest = max([len(column), *map(len, cells)])
             result.add_column(column, overflow="fold", min_width=min(widest, 12))
     for row in materialised:
         result.add_row(*(cell(v) for v in row))

@@ -10,7 +10,8 @@ from eventsourcing.dispatch import singledispatchmethod
 from engine.demand import MicroDemand, step_of
 from engine.intake import Rejection
 from engine.lifecycle import State, Step, next_state
-from engine.values import Clock
+from engine.lookup import ResidentLookup
+from engine.values import Claimant, Clock, Resident
 from engine.vocabulary import Level, Outcome
 from projections.index.models import DemandRecord, RejectionRow, next_deadline
 from projections.index.view import DemandIndexView
@@ -55,9 +56,23 @@ class DemandIndexProjection(Projection[DemandIndexView]):
 
     An event with no handler of its own moves the row by its step (`engine.demand.EVENT_STEPS`)
     and takes its clock if it carries one; an event of the aggregate with no step is refused.
+    With a `lookup`, every resident who reported a demand is findable by keyed hashes of their
+    phone number and name (never the data itself); its holders are findable by name.
     """
 
     name = DemandIndexView.name
+
+    def __init__(self, view: DemandIndexView, lookup: ResidentLookup | None = None) -> None:
+        super().__init__(view)
+        self.lookup = lookup
+
+    def _residents(self, e: Any, *residents: Resident) -> None:
+        if self.lookup is not None:
+            self.view.add_keys(e.originator_id, {k for r in residents for k in self.lookup.keys(r)})
+
+    def _holders(self, e: Any, claimant: Claimant | None) -> None:
+        members = claimant.members if claimant is not None else ()
+        self.view.replace_keys(e.originator_id, "member", frozenset(f"member:{m}" for m in members))
 
     @singledispatchmethod
     def process_event(self, domain_event: Any, position: int) -> None:
@@ -85,6 +100,7 @@ class DemandIndexProjection(Projection[DemandIndexView]):
             **_promise(e.promise, e.timestamp),
         )  # fmt: skip
         self.view.save(record.model_copy(update={"next_due_at": _next_due(record)}))
+        self._residents(e, e.resident)
 
     @process_event.register(E.Amended)
     def _amended(self, e: Any, position: int) -> None:
@@ -99,7 +115,8 @@ class DemandIndexProjection(Projection[DemandIndexView]):
         }  # fmt: skip
         if e.clock is not None:
             changes |= {**_clock(e.clock), "warned": e.clock.warned_by(e.timestamp)}
-        self._step(e, position, Step.AMEND, **changes, **_promise(e.promise, e.timestamp))
+        if self._step(e, position, Step.AMEND, **changes, **_promise(e.promise, e.timestamp)):
+            self._residents(e, e.resident)  # the one it was reported with before stays findable
 
     @process_event.register(Rejected)
     def _rejected(self, e: Any, position: int) -> None:
@@ -116,14 +133,16 @@ class DemandIndexProjection(Projection[DemandIndexView]):
 
     @process_event.register(E.Claimed)
     def _claimed(self, e: Any, position: int) -> None:
-        self._step(
+        if self._step(
             e, position, Step.CLAIM, **_clock(e.clock), claimant_member=e.claimant.member,
             claimant_unit=e.claimant.unit, claimed_at=lambda r: r.claimed_at or e.timestamp,
-        )  # fmt: skip
+        ):  # fmt: skip
+            self._holders(e, e.claimant)
 
     @process_event.register(E.Released)
     def _released(self, e: Any, position: int) -> None:
-        self._step(e, position, Step.RELEASE, **_clock(e.clock), claimant_member=None, claimant_unit=None)
+        if self._step(e, position, Step.RELEASE, **_clock(e.clock), claimant_member=None, claimant_unit=None):
+            self._holders(e, None)
 
     @process_event.register(E.Evaluated)
     def _evaluated(self, e: Any, position: int) -> None:
@@ -152,7 +171,8 @@ class DemandIndexProjection(Projection[DemandIndexView]):
     @process_event.register(E.DuplicateAbsorbed)
     def _absorbed(self, e: Any, position: int) -> None:
         # Only the count: the absorbed reporter is personal data and stays in the store.
-        self._step(e, position, Step.ABSORB, duplicates=lambda r: r.duplicates + 1)
+        if self._step(e, position, Step.ABSORB, duplicates=lambda r: r.duplicates + 1):
+            self._residents(e, e.reporter)
 
     @process_event.register(E.Escalated)
     def _escalated(self, e: Any, position: int) -> None:
@@ -167,9 +187,10 @@ class DemandIndexProjection(Projection[DemandIndexView]):
 
     @process_event.register(E.Reassigned)
     def _reassigned(self, e: Any, position: int) -> None:
-        self._step(
+        if self._step(
             e, position, Step.REASSIGN, claimant_member=e.claimant.member, claimant_unit=e.claimant.unit
-        )
+        ):
+            self._holders(e, e.claimant)
 
     @process_event.register(E.Extended)
     def _extended(self, e: Any, position: int) -> None:
@@ -190,15 +211,16 @@ class DemandIndexProjection(Projection[DemandIndexView]):
     def _commended(self, e: Any, position: int) -> None:
         self._step(e, position, Step.COMMEND, commendations=lambda r: r.commendations + 1)
 
-    def _step(self, e: Any, position: int, step: Step, **changes: Any) -> None:
-        """Move the demand's row by `step`; callables in `changes` compute from the current row."""
+    def _step(self, e: Any, position: int, step: Step, **changes: Any) -> bool:
+        """Move the demand's row by `step`; callables in `changes` compute from the current row.
+        False if the row holds the event already (a replayed notification)."""
         record = self.view.record(e.originator_id)
         if record is None:
             raise LookupError(
                 f"{type(e).__name__} for aggregate {e.originator_id}, which was never collected"
             )
         if e.originator_version <= record.version:
-            return  # already in the row (a replayed notification): count it once
+            return False  # already in the row (a replayed notification): count it once
         state = next_state(record.state, step)
         update = {k: v(record) if callable(v) else v for k, v in changes.items()}
         if state.is_final and not record.state.is_final:
@@ -209,6 +231,7 @@ class DemandIndexProjection(Projection[DemandIndexView]):
         }  # fmt: skip
         moved = record.model_copy(update=update)
         self.view.save(moved.model_copy(update={"next_due_at": _next_due(moved)}))
+        return True
 
 
 def _next_due(r: DemandRecord) -> datetime | None:

@@ -10,7 +10,7 @@ from engine.periods import Bucket
 from engine.scope import Scope
 from engine.vocabulary import Rating
 from projections.index.models import DemandRecord, Dimension, RejectionRow
-from projections.sql import Dialect, Statement, create_index, create_table, model_columns
+from projections.sql import ColumnKind, Dialect, Statement, create_index, create_table, model_columns
 
 COLUMNS = model_columns(DemandRecord)
 """Derived from the record model, so the table and the model cannot drift apart."""
@@ -80,6 +80,34 @@ def rejections_statement(
         f"LIMIT {st.bind('limit', limit)}"
     )
     return st
+
+
+KEY_COLUMNS: dict[str, tuple[ColumnKind, bool]] = {"originator_id": ("text", False), "key": ("text", False)}
+"""The lookup keys of demands: `member:<name>` for everyone who holds one, `phone:<hash>` and
+`name:<hash>` for every resident who reported one (keyed hashes, never the data)."""
+
+
+def create_keys(dialect: Dialect, table: str) -> list[str]:
+    """The lookup keys, found by key."""
+    return [
+        create_table(dialect, table, KEY_COLUMNS, "originator_id, key"),
+        create_index(dialect, table, "key", "key"),
+    ]
+
+
+def delete_keys_statement(dialect: Dialect, table: str) -> str:
+    """Forget a demand's keys of one kind (`pattern`: `member:%`), before writing the ones it has now."""
+    p = dialect.param
+    return f"DELETE FROM {dialect.table(table)} WHERE originator_id = {p('id')} AND key LIKE {p('pattern')}"
+
+
+def insert_key_statement(dialect: Dialect, table: str) -> str:
+    """Keep one key of a demand (a key it has already changes nothing)."""
+    p = dialect.param
+    return (
+        f"INSERT INTO {dialect.table(table)} (originator_id, key) VALUES ({p('id')}, {p('key')}) "
+        "ON CONFLICT (originator_id, key) DO NOTHING"
+    )
 
 
 def create_statements(dialect: Dialect, table: str) -> list[str]:
@@ -197,8 +225,12 @@ def list_statement(
     until: datetime | None,
     limit: int,
     offset: int,
+    keys_table: str | None = None,
+    keys: tuple[str, ...] = (),
+    due: tuple[datetime, datetime] | None = None,
 ) -> Statement:
-    """The ticket index: filtered by exact column values, a place and a window, newest first."""
+    """The ticket index: filtered by exact column values, a place, a window, lookup keys (each one
+    the demand must have) and a window on the next deadline; newest first, or soonest due first."""
     st = Statement(dialect)
     filters(st, scope=scope, since=since, until=until)
     for column, value in equals.items():
@@ -207,8 +239,18 @@ def list_statement(
             st.where(f"{column} = {{{column}}}", **{column: value})
     if open_only:
         st.clauses.append(f"state IN ({_OPEN})")
+    for n, key in enumerate(keys):
+        assert keys_table is not None
+        st.where(
+            f"originator_id IN (SELECT originator_id FROM {dialect.table(keys_table)} WHERE key = {{k{n}}})",
+            **{f"k{n}": key},
+        )
+    order = "collected_at DESC, demand_id"
+    if due is not None:
+        st.where("next_due_at >= {due_from} AND next_due_at < {due_until}", due_from=due[0], due_until=due[1])
+        order = "next_due_at, demand_id"
     st.sql = (
-        f"SELECT * FROM {dialect.table(table)}{st.where_sql} ORDER BY collected_at DESC, demand_id "
+        f"SELECT * FROM {dialect.table(table)}{st.where_sql} ORDER BY {order} "
         f"LIMIT {st.bind('limit', limit)} OFFSET {st.bind('offset', offset)}"
     )
     return st

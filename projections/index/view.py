@@ -28,18 +28,21 @@ class DemandIndexView(View):
         self._cache: OrderedDict[UUID, DemandRecord] = OrderedDict()
         self._staged: dict[UUID, DemandRecord] = {}
         self._rejections: list[RejectionRow] = []
+        self._replaced_keys: dict[tuple[UUID, str], frozenset[str]] = {}
+        self._added_keys: set[tuple[UUID, str]] = set()
         super().__init__(db, suffix)
 
     @property
     def tables(self) -> tuple[str, ...]:
-        """The index table and the rejected messages."""
-        return ("", "rejections")
+        """The index table, the rejected messages and the lookup keys."""
+        return ("", "rejections", "keys")
 
     def create_statements(self) -> list[str]:
         """The index table, the rejections and their indexes."""
         return [
             *queries.create_statements(self.dialect, self.table("")),
             *queries.create_rejections(self.dialect, self.table("rejections")),
+            *queries.create_keys(self.dialect, self.table("keys")),
         ]
 
     def comparable_tables(self) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
@@ -47,6 +50,7 @@ class DemandIndexView(View):
         return {
             "": (("originator_id",), tuple(queries.COLUMNS)),
             "rejections": (("rejection_id",), tuple(queries.REJECTION_COLUMNS)),
+            "keys": (("originator_id", "key"), tuple(queries.KEY_COLUMNS)),
         }
 
     def outdated(self) -> bool:
@@ -76,15 +80,45 @@ class DemandIndexView(View):
         """Stage a row; it is written with the position at the next commit."""
         self._staged[record.originator_id] = record
 
+    def replace_keys(self, originator_id: UUID, kind: str, keys: frozenset[str]) -> None:
+        """Stage a demand's keys of one kind (`member`) as exactly these, the ones it had before gone."""
+        self._replaced_keys[(originator_id, kind)] = keys
+
+    def add_keys(self, originator_id: UUID, keys: set[str]) -> None:
+        """Stage more keys of a demand (a resident's, which it keeps)."""
+        self._added_keys.update((originator_id, key) for key in keys)
+
     def reject(self, rejection: RejectionRow) -> None:
         """Stage a rejected message; written with the position at the next commit."""
         self._rejections.append(rejection)
 
     def flush(self, cursor: Cursor) -> None:
-        """Upsert every staged row."""
+        """Upsert every staged row, keep the rejections, and write the lookup keys."""
         if self._staged:
             sql = queries.upsert_statement(self.dialect, self.table(""))
             cursor.executemany(sql, (row_params(self.dialect, record) for record in self._staged.values()))
+        if self._rejections:
+            cursor.executemany(
+                queries.insert_rejection_statement(self.dialect, self.table("rejections")),
+                (row_params(self.dialect, rejection) for rejection in self._rejections),
+            )
+        keys = self.table("keys")
+        if self._replaced_keys:
+            cursor.executemany(
+                queries.delete_keys_statement(self.dialect, keys),
+                ({"id": str(o), "pattern": f"{kind}:%"} for o, kind in self._replaced_keys),
+            )
+        written = {
+            (o, key) for (o, _), held in self._replaced_keys.items() for key in held
+        } | self._added_keys
+        if written:
+            cursor.executemany(
+                queries.insert_key_statement(self.dialect, keys),
+                (
+                    {"id": str(o), "key": key}
+                    for o, key in sorted(written, key=lambda ok: (str(ok[0]), ok[1]))
+                ),
+            )
 
     def committed(self) -> None:
         """The projection is the only writer, so rows it wrote are the stored rows: keep them."""
@@ -92,12 +126,16 @@ class DemandIndexView(View):
             self._remember(record)
         self._staged.clear()
         self._rejections.clear()
+        self._replaced_keys.clear()
+        self._added_keys.clear()
 
     def discard(self) -> None:
         """Forget staged and cached rows."""
         self._staged.clear()
         self._rejections.clear()
         self._cache.clear()
+        self._replaced_keys.clear()
+        self._added_keys.clear()
 
     def _remember(self, record: DemandRecord) -> None:
         self._cache[record.originator_id] = record
@@ -129,12 +167,20 @@ class DemandIndexView(View):
         responsible_unit: str | None = None,
         claimant_unit: str | None = None,
         claimant_member: str | None = None,
+        holder: str | None = None,
+        keys: tuple[str, ...] = (),
+        due: tuple[datetime, datetime] | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
         limit: int = 100,
         offset: int = 0,
     ) -> list[DemandRecord]:
-        """The ticket index: demands matching every given filter, most recently collected first."""
+        """The ticket index: demands matching every given filter, most recently collected first.
+
+        `holder`: held by this member, as the lead or a co-claimant. `keys`: lookup keys the demand
+        has (a resident's keyed phone or name hash, `engine.lookup`). `due`: its next deadline falls
+        in [from, until), soonest first.
+        """
         equals: dict[str, object] = {
             "state": state, "priority": priority, "kind": kind, "channel": channel,
             "category": category, "level": level, "responsible_unit": responsible_unit,
@@ -142,7 +188,8 @@ class DemandIndexView(View):
         }  # fmt: skip
         st = queries.list_statement(
             self.dialect, self.table(""), equals=equals, open_only=open_only, scope=scope,
-            since=since, until=until, limit=limit, offset=offset,
+            since=since, until=until, limit=limit, offset=offset, keys_table=self.table("keys"),
+            keys=(*keys, *((f"member:{holder}",) if holder is not None else ())), due=due,
         )  # fmt: skip
         return [DemandRecord.model_validate(row) for row in self.db.select(st.sql, st.params)]
 
