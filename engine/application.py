@@ -159,6 +159,10 @@ class Demands(PydanticApplication):
         with contextlib.suppress(IntegrityError):  # an earlier attempt kept it
             self.save(rejection)
 
+    def known(self, demand_id: str) -> bool:
+        """Whether a demand with this id was ever collected (one stored event read, not its history)."""
+        return bool(self.recorder.select_events(aggregate_id(demand_id), limit=1))
+
     def get(self, demand_id: str) -> MicroDemand:
         """The demand's aggregate; DemandNotFoundError if it was never collected."""
         demand = self._find(demand_id)

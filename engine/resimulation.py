@@ -145,13 +145,13 @@ def resimulate(events: Sequence[DomainEvent], limits: TimeLimits, horizon: datet
     demand = MicroDemand.collect(first.command, first.at, limits)
     now = first.at
     for fact in rest:
-        now = _fire_timers(demand, now, fact.at, limits, inclusive=False)
+        now = fire_timers(demand, now, fact.at, limits, inclusive=False)
         try:
             _apply(demand, fact, limits)
         except Refused as refusal:
             result.refused.append(f"{fact.at.isoformat()} {fact.name}: {refusal.why}")
         now = max(now, fact.at)
-    _fire_timers(demand, now, horizon, limits, inclusive=True)
+    fire_timers(demand, now, horizon, limits, inclusive=True)
     result.events = list(demand.collect_events())  # type: ignore[arg-type]
     return result
 
@@ -163,7 +163,7 @@ def _apply(demand: MicroDemand, fact: Fact, limits: TimeLimits) -> None:
         demand.apply(fact.command, fact.at, limits)
 
 
-def _fire_timers(
+def fire_timers(
     demand: MicroDemand, now: datetime, until: datetime, limits: TimeLimits, *, inclusive: bool
 ) -> datetime:
     """Act on every alarm due before `until` (or at it, if `inclusive`); a past alarm acts at once.
