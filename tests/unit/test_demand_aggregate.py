@@ -164,3 +164,26 @@ def test_an_amendment_before_the_claim_replaces_the_content_and_a_new_priority_r
     demand.apply(c.Claim(member="wang", unit="branch"), T0 + timedelta(hours=2), LIMITS)
     with pytest.raises(Refused, match="is claimed: cannot amend, only when collected or dispatched"):
         demand.apply(c.Amend.of(submission(title="Changed again")), T0 + timedelta(hours=3), LIMITS)
+
+
+def test_a_complaint_reopens_only_a_closed_demand_and_says_who_complained() -> None:
+    demand = collected()
+    complaint = c.Complain(by="resident", reason="it leaks again")
+    with pytest.raises(Refused, match="is collected: cannot reopen, only when closed"):
+        demand.apply(complaint, T0, LIMITS)
+    for offset, command in enumerate(
+        [c.Claim(member="wang", unit="branch"), c.Handle(member="wang", hours=1),
+         c.FollowUp(worker="zhao", resolved=True), c.Evaluate(rating="satisfied")], start=1,
+    ):  # fmt: skip
+        demand.apply(command, T0 + timedelta(hours=offset), LIMITS)
+    demand.collect_events()
+    demand.apply(complaint, T0 + timedelta(days=10), LIMITS)
+    [reopened] = demand.collect_events()
+    assert (type(reopened).__name__, reopened.by, reopened.reason) == (
+        "Reopened",
+        "resident",
+        "it leaks again",
+    )  # type: ignore[attr-defined]
+    assert demand.state is State.CLAIMED
+    assert demand.promise == LIMITS.promise(Priority.GENERAL, T0 + timedelta(days=10))
+    assert c.Complain(reason="r").verb == "complain"
