@@ -7,6 +7,7 @@ that is down); only the entry points turn them into messages for people.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -21,8 +22,10 @@ if TYPE_CHECKING:
     from temporalio.worker import Worker
 
     from adapters.demands_client import DemandsClient
+    from adapters.keys import Keys
     from adapters.settings import Settings
     from engine.application import Demands
+    from engine.directory import Directory
     from engine.lookup import ResidentLookup
     from engine.policies.points import PointsPolicy
     from engine.policies.timelimits import TimeLimits
@@ -86,14 +89,10 @@ class System:
 
     @cached_property
     def resident_lookup(self) -> ResidentLookup:
-        """The keyed hashes that find demands by a resident's phone or name (the key made on first use)."""
-        from adapters.keys import secret_key
+        """The keyed hashes that find demands by a resident's phone or name (with the `lookup` key)."""
         from engine.lookup import ResidentLookup
 
-        s = self.settings
-        return ResidentLookup(
-            secret_key("lookup", s.lookup_key, s.var_dir / "keys", "MICRODEMAND_LOOKUP_KEY")
-        )
+        return ResidentLookup(self.keys.lookup)
 
     # ---- where things are stored ---------------------------------------------------------------
 
@@ -125,12 +124,26 @@ class System:
         a file of its own: its events must not appear in the demands' notification log. On
         PostgreSQL each application has its own table (`timebank_events`) in the store's schema.
         """
+        return self._beside_the_store("timebank.db")
+
+    def directory_env(self) -> dict[str, str]:
+        """Where the directory (identities, tokens, disclosures) is stored: as the time bank is."""
+        return self._beside_the_store("directory.db")
+
+    def _beside_the_store(self, filename: str) -> dict[str, str]:
         env = self.store_env()
         if self.settings.store == "sqlite":
             env["SQLITE_DBNAME"] = str(
-                (self.settings.sqlite_path or self.settings.var_dir / "events.db").with_name("timebank.db")
+                (self.settings.sqlite_path or self.settings.var_dir / "events.db").with_name(filename)
             )
         return env
+
+    @cached_property
+    def keys(self) -> Keys:
+        """The deployment's keys (created under var/keys/ on the embedded default; KeyMissingError else)."""
+        from adapters.keys import load_keys
+
+        return load_keys(self.settings)
 
     def _postgres_env(self) -> dict[str, str]:
         s = self.settings
@@ -204,7 +217,7 @@ class System:
         """The event-store application (the caller closes it)."""
         from engine.application import Demands
 
-        return Demands(env=self.store_env(), limits=self.time_limits)
+        return Demands(env=self.store_env(), limits=self.time_limits, actor_key=self.keys.actor)
 
     @contextmanager
     def store(self) -> Iterator[Demands]:
@@ -214,6 +227,39 @@ class System:
             yield store
         finally:
             store.close()
+
+    @contextmanager
+    def directory(self) -> Iterator[Directory]:
+        """The directory of identities, tokens and disclosures, closed on the way out."""
+        from engine.directory import Directory
+
+        directory = Directory(self.directory_env())
+        try:
+            yield directory
+        finally:
+            directory.close()
+
+    def ensure_administrator(self) -> Path | None:
+        """On a directory with no administrator, register `admin` and write its token to the token
+        file (mode 600); the file's path, or None if there was one already."""
+        from engine.access import Identity, Role
+
+        with self.directory() as directory:
+            if directory.has_administrator():
+                return None
+            directory.register(Identity(name="admin", role=Role.ADMINISTRATOR))
+            token = directory.issue("admin", "created by `microdemand init`")
+        path = self.token_file
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(token + "\n")
+        return path
+
+    @property
+    def token_file(self) -> Path:
+        """Where the CLI's token is kept when none is set: `<var_dir>/admin.token` by default."""
+        return self.settings.token_file or self.settings.var_dir / "admin.token"
 
     @contextmanager
     def index_view(self) -> Iterator[DemandIndexView]:
@@ -289,7 +335,7 @@ class System:
         """A Temporal client for the configured target (TLS, API key), speaking pydantic payloads."""
         from adapters.temporal import connect
 
-        return await connect(self.settings)
+        return await connect(self.settings, self.keys.codec)
 
     async def client(self) -> DemandsClient:
         """The demands' client: push, command, ask."""

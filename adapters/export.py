@@ -24,7 +24,7 @@ from adapters.bootstrap import System
 from adapters.datasets import Dataset, Format
 from adapters.privacy import without_personal_data
 from engine.periods import Period
-from engine.scope import Scope
+from engine.scope import Places, each, inside
 from projections.index.models import DemandRecord
 from projections.pages import count_index_records, count_ledger_entries, index_records, ledger_entries
 from projections.points.models import LedgerEntry
@@ -146,12 +146,12 @@ def export(
     out: IO[bytes],
     *,
     period: Period | None = None,
-    scope: Scope | None = None,
+    scope: Places = None,
     reveal: bool = False,
     on_progress: Progress | None = None,
 ) -> int:
     """Write the dataset's rows for `period` and `scope` to `out`; returns how many were written."""
-    pages = _pages(system, dataset, period, scope or Scope(), reveal, on_progress)
+    pages = _pages(system, dataset, period, scope, reveal, on_progress)
     sink = writer(fmt, out, dataset)
     written = 0
     try:
@@ -167,7 +167,7 @@ def _pages(
     system: System,
     dataset: Dataset,
     period: Period | None,
-    scope: Scope,
+    scope: Places,
     reveal: bool,
     on_progress: Progress | None,
 ) -> Iterator[list[dict[str, Any]]]:
@@ -214,12 +214,12 @@ def _paged(
 def _event_pages(
     system: System,
     window: tuple[datetime | None, datetime | None],
-    scope: Scope,
+    scope: Places,
     reveal: bool,
     on_progress: Progress | None,
 ) -> Iterator[list[dict[str, Any]]]:
     since, until = window
-    inside: set[UUID | str] = set()  # demands located in the scope, learnt from their Collected events
+    located: set[UUID | str] = set()  # demands located in the scope, learnt from their Collected events
     with system.store() as store:
         last = store.recorder.max_notification_id() or 0
         position = 0
@@ -229,10 +229,10 @@ def _event_pages(
             page = []
             for note in notes:
                 event: Any = store.mapper.to_domain_event(note)
-                if not scope.everywhere:
-                    if type(event).__name__ == "Collected" and scope.contains(event.location):
-                        inside.add(note.originator_id)
-                    if note.originator_id not in inside:
+                if each(scope):
+                    if type(event).__name__ == "Collected" and inside(scope, event.location):
+                        located.add(note.originator_id)
+                    if note.originator_id not in located:
                         continue
                 if (since is not None and event.timestamp < since) or (
                     until is not None and event.timestamp >= until

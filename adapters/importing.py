@@ -24,6 +24,7 @@ from adapters.bootstrap import System
 from adapters.demands_client import DemandsClient
 from engine.application import Demands
 from engine.demand import MicroDemand
+from engine.eventmodel import ACTOR
 from engine.lifecycle import Refused
 from engine.past import PastDemand, relive, submission_of
 from engine.values import field_errors
@@ -77,10 +78,11 @@ async def import_file(
     connect: Callable[[], Awaitable[DemandsClient]],
     *,
     now: datetime,
+    actor: str = "import",
     on_progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
-    """Import every line of `path` as of `now`; Temporal is connected to (`connect`) only if a
-    demand is still open."""
+    """Import every line of `path` as of `now`, each event recording `actor` as who brought it in;
+    Temporal is connected to (`connect`) only if a demand is still open."""
     report = ImportReport()
     client: DemandsClient | None = None
     batch: list[tuple[int, PastDemand]] = []
@@ -88,7 +90,7 @@ async def import_file(
 
         async def flush() -> None:
             nonlocal client
-            opened = await asyncio.to_thread(_store, store, batch, now, report)
+            opened = await asyncio.to_thread(_store, store, batch, now, report, actor)
             if opened:
                 client = client or await connect()
                 await _hand_over(client, opened)
@@ -112,9 +114,19 @@ async def import_file(
 
 
 def _store(
-    store: Demands, batch: list[tuple[int, PastDemand]], now: datetime, report: ImportReport
+    store: Demands, batch: list[tuple[int, PastDemand]], now: datetime, report: ImportReport, actor: str
 ) -> list[tuple[MicroDemand, bool]]:
     """Live the batch's demands again and store the new ones together; the open ones (new or not)."""
+    token = ACTOR.set(actor)
+    try:
+        return _store_batch(store, batch, now, report)
+    finally:
+        ACTOR.reset(token)
+
+
+def _store_batch(
+    store: Demands, batch: list[tuple[int, PastDemand]], now: datetime, report: ImportReport
+) -> list[tuple[MicroDemand, bool]]:
     lived: list[MicroDemand] = []
     opened: list[tuple[MicroDemand, bool]] = []
     for number, past in batch:

@@ -27,15 +27,6 @@ def may_reveal(asked: bool) -> bool:
     return asked
 
 
-def may_find_by_resident() -> bool:
-    """Whether demands may be found by a resident's phone number or name (`demands --phone`).
-
-    The lookup reveals nothing the asker did not type, but links a person to their demands. The
-    CLI has no roles yet and its users are operators; when roles come, the check is here.
-    """
-    return True
-
-
 def mask_resident(resident: dict[str, Any]) -> dict[str, Any]:
     """Keep a resident's initial; hide the phone number and the address (for reading on screen)."""
     name = str(resident.get("name", ""))

@@ -21,7 +21,7 @@ from adapters.bootstrap import System
 from adapters.charts import Chart, bar_chart, line_chart
 from engine.periods import Bucket, Period
 from engine.policies.points import from_tenths
-from engine.scope import Scope
+from engine.scope import Places, each, named
 from engine.vocabulary import AccountKind, Level
 from projections.index.models import RateRow
 from projections.index.view import DemandIndexView
@@ -65,7 +65,7 @@ def bucket_start(bucket: Bucket, day: date) -> date:
     return day.replace(month=1, day=1) if bucket is Bucket.YEAR else day
 
 
-def build_report(system: System, period: Period, scope: Scope, now: datetime | None = None) -> Report:
+def build_report(system: System, period: Period, scope: Places, now: datetime | None = None) -> Report:
     """Gather the period's figures in `scope` from the views and render the page."""
     now = now or datetime.now(UTC)
     zone = system.local_zone
@@ -92,7 +92,7 @@ def build_report(system: System, period: Period, scope: Scope, now: datetime | N
             ),
             _time_bank(system, ledger, period, scope, bucket),
         ]
-    where = "everywhere" if scope.everywhere else f"{scope.place} {scope.name}"
+    where = named(scope)
     template = _templates().get_template("report.html.j2")
     html = template.render(
         period=period.label, where=where, bucket=bucket.value, overall=overall,
@@ -159,7 +159,7 @@ def _escalations(rows: list[RateRow]) -> Chart:
     return bar_chart("escalations-by-rung", title, labels, {"demands": reached}, counts=True)
 
 
-def _slowest(index: DemandIndexView, scope: Scope, since: datetime, until: datetime) -> Chart:
+def _slowest(index: DemandIndexView, scope: Places, since: datetime, until: datetime) -> Chart:
     days: dict[str, list[float]] = defaultdict(list)
     for record in index_records(index, scope=scope, since=since, until=until):
         if record.closed_at is not None:
@@ -172,14 +172,14 @@ def _slowest(index: DemandIndexView, scope: Scope, since: datetime, until: datet
 
 
 def _ranking(
-    name: str, title: str, ledger: PointsView, kind: AccountKind, period: Period, scope: Scope
+    name: str, title: str, ledger: PointsView, kind: AccountKind, period: Period, scope: Places
 ) -> Chart:
     standings = ledger.ranking(kind, period, scope, limit=10)
     points = [float(s.points) for s in standings]
     return bar_chart(name, title, [s.account for s in standings], {"points": points}, horizontal=True)
 
 
-def _time_bank(system: System, ledger: PointsView, period: Period, scope: Scope, bucket: Bucket) -> Chart:
+def _time_bank(system: System, ledger: PointsView, period: Period, scope: Places, bucket: Bucket) -> Chart:
     earned: dict[date, int] = defaultdict(int)
     members: set[str] = set()
     for _, entry in ledger_entries(ledger, scope=scope, period=period):
@@ -201,7 +201,7 @@ def _time_bank(system: System, ledger: PointsView, period: Period, scope: Scope,
                 elif type(event).__name__ == "Redeemed":
                     day = event.timestamp.astimezone(zone).date()
                     member = owners.get(note.originator_id, "")
-                    if day in period and (scope.everywhere or member in members):
+                    if day in period and (not each(scope) or member in members):
                         redeemed[bucket_start(bucket, day)] += event.tenths
             position = page[-1].id
     starts = sorted(set(earned) | set(redeemed))

@@ -50,10 +50,6 @@ class Settings(BaseSettings):
         default=None,
         description="Local time as a zone name (Asia/Shanghai); when set, it wins over the UTC offset.",
     )
-    lookup_key: SecretStr | None = Field(
-        default=None,
-        description="Hex key of the residents' lookup hashes; default: <var_dir>/keys/lookup.key, made once.",
-    )
 
     @field_validator("time_zone")
     @classmethod
@@ -69,6 +65,13 @@ class Settings(BaseSettings):
 
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"
+
+    keys_dir: Path | None = Field(default=None, description="Default: <var_dir>/keys")
+    actor_key: SecretStr | None = Field(default=None, description="Signs who acted (base64, 32 bytes).")
+    lookup_key: SecretStr | None = Field(default=None, description="Keys the hash of residents' phones.")
+    codec_key: SecretStr | None = Field(default=None, description="Encrypts payloads sent to Temporal.")
+    token: SecretStr | None = Field(default=None, description="The CLI's bearer token (its identity).")
+    token_file: Path | None = Field(default=None, description="Default: <var_dir>/admin.token")
 
     @cached_property
     def time_limits(self) -> TimeLimits:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+from pathlib import Path
 
 from rich.console import Console
 
@@ -24,6 +25,8 @@ async def run_stack(system: System, *, embedded_temporal: bool = True) -> None:
     """Start everything on its embedded defaults, run until SIGINT/SIGTERM, stop in order."""
     log = get_logger("stack")
     settings = system.settings
+    _ = system.keys  # created under var/keys/ on the embedded default; a deployment sets them
+    token_file = system.ensure_administrator() if settings.store == "sqlite" else None
     stop = asyncio.Event()
     _stop_on_signals(stop)
     server = DevServer(settings) if embedded_temporal else None
@@ -34,7 +37,7 @@ async def run_stack(system: System, *, embedded_temporal: bool = True) -> None:
         client = await system.temporal()
         with system.projections() as running:
             running.wait_ready()
-            _banner(system, server)
+            _banner(system, server, token_file)
             await run_worker(system, client, stop)
     finally:
         if server is not None:
@@ -62,7 +65,7 @@ async def run_worker_only(system: System) -> None:
     await run_worker(system, await system.temporal(), stop)
 
 
-def _banner(system: System, server: DevServer | None) -> None:
+def _banner(system: System, server: DevServer | None, token_file: Path | None) -> None:
     settings = system.settings
     console = Console(stderr=True)
     console.print("[bold green]microdemand is running[/]")
@@ -72,4 +75,12 @@ def _banner(system: System, server: DevServer | None) -> None:
         console.print(f"  Temporal DB  {server.db_file}")
     console.print(f"  Task queue   {settings.task_queue}")
     console.print(f"  Event store  {system.where}")
+    keys = system.keys
+    console.print(
+        f"  Keys         {keys.folder}" + (f" (created: {', '.join(keys.created)})" if keys.created else "")
+    )
+    if token_file is not None:
+        console.print(f"  Admin token  {token_file} (created now; the CLI uses it, keep it private)")
+    elif system.token_file.exists():
+        console.print(f"  Admin token  {system.token_file}")
     console.print("  Try          .venv/bin/microdemand --help   (Ctrl-C here stops everything)")

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from temporalio.client import Client, TLSConfig
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 
 from adapters.settings import Settings
 
 
-async def connect(settings: Settings) -> Client:
-    """A client for the configured Temporal target, speaking pydantic payloads."""
+def data_converter(codec_key: bytes | None) -> DataConverter:
+    """Pydantic payloads, and (with a key) residents' data encrypted by the ResidentCodec."""
+    if codec_key is None:
+        return pydantic_data_converter
+    from adapters.codec import ResidentCodec
+
+    return dataclasses.replace(pydantic_data_converter, payload_codec=ResidentCodec(codec_key))
+
+
+async def connect(settings: Settings, codec_key: bytes | None = None) -> Client:
+    """A client for the configured Temporal target, speaking pydantic payloads (encrypted where a
+    resident's data is in them, given the codec key)."""
     tls: TLSConfig | bool = False
     if settings.temporal_tls_cert and settings.temporal_tls_key:
         tls = TLSConfig(
@@ -20,7 +33,7 @@ async def connect(settings: Settings) -> Client:
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(codec_key),
         tls=tls if not api_key else True,
         api_key=api_key,
     )

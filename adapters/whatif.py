@@ -25,7 +25,7 @@ from engine.periods import Period
 from engine.policies.points import PointsPolicy
 from engine.policies.timelimits import TimeLimits
 from engine.resimulation import resimulate
-from engine.scope import Scope
+from engine.scope import Places, inside, named
 from projections.index.models import DemandRecord, RateRow
 from projections.index.view import DemandIndexView
 from projections.points.view import PointsView
@@ -140,7 +140,7 @@ class _Tally:
 
 
 def cohort(
-    store: Demands, since: datetime, until: datetime, scope: Scope, page_size: int = 1000
+    store: Demands, since: datetime, until: datetime, scope: Places, page_size: int = 1000
 ) -> list[UUID]:
     """The aggregate ids of the demands collected in [since, until) within `scope`, in store order."""
     found: list[UUID] = []
@@ -150,7 +150,7 @@ def cohort(
     ):
         for notification in page:
             collected: Any = store.mapper.to_domain_event(notification)
-            if since <= collected.timestamp < until and scope.contains(collected.location):
+            if since <= collected.timestamp < until and inside(scope, collected.location):
                 found.append(collected.originator_id)
         position = page[-1].id
     return found
@@ -162,7 +162,7 @@ def what_if(
     limits: TimeLimits,
     points: PointsPolicy,
     period: Period,
-    scope: Scope,
+    scope: Places,
     horizon: datetime,
     top: int = 10,
     on_progress: Progress | None = None,
@@ -203,7 +203,7 @@ def what_if(
             for tally, (index, _) in zip(tallies, (real_index, other_index), strict=True)
         ]
     return WhatIf(
-        period=period.label, scope=str(scope), horizon=horizon, demands=len(demands), real=figures[0],
+        period=period.label, scope=named(scope), horizon=horizon, demands=len(demands), real=figures[0],
         whatif=figures[1], changes=_most_changed(changes, top),
         refused=refused,
     )  # fmt: skip

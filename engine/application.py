@@ -12,9 +12,10 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from engine import rules
-from engine.commands import Absorb, Amend, Command, Merge, Submission
+from engine.commands import TIMER_COMMANDS, Absorb, Amend, Command, Merge, Submission
+from engine.credentials import SYSTEM, actor
 from engine.demand import FOREIGN_EVENTS, MicroDemand, aggregate_id, step_of
-from engine.eventmodel import DomainEvent, PydanticApplication
+from engine.eventmodel import ACTOR, DomainEvent, PydanticApplication
 from engine.intake import Rejection
 from engine.lifecycle import Refused, State, Step
 from engine.policies.timelimits import TimeLimits, load_time_limits
@@ -52,9 +53,17 @@ class Demands(PydanticApplication):
     name = "Demands"
     attempts = 20
 
-    def __init__(self, env: Mapping[str, str] | None = None, *, limits: TimeLimits | None = None) -> None:
+    def __init__(
+        self,
+        env: Mapping[str, str] | None = None,
+        *,
+        limits: TimeLimits | None = None,
+        actor_key: bytes | None = None,
+    ) -> None:
         super().__init__(env)
         self.limits = limits if limits is not None else load_time_limits()
+        self.actor_key = actor_key
+        """Verifies the credentials the application layer signs commands with (engine.credentials)."""
 
     def record(self, demand_id: str, command: Command, at: datetime, expected_version: int) -> DemandStatus:
         """Apply `command` to the demand at `expected_version` and store its events.
@@ -64,7 +73,21 @@ class Demands(PydanticApplication):
         Events another demand's merge wrote meanwhile (`DuplicateAbsorbed`) are stepped over and
         the command applies on top of them; anything else after `expected_version` is refused
         (StaleCommandError), never dropped. Concurrent writers collide on the aggregate version.
+        Every event records its actor: the command's verified credential, or the system for timers.
         """
+        if command.step in TIMER_COMMANDS or isinstance(command, Absorb):
+            who = SYSTEM
+        else:
+            who = actor(self.actor_key, command.actor, demand_id, command.step)
+        token = ACTOR.set(who)
+        try:
+            return self._record_command(demand_id, command, at, expected_version)
+        finally:
+            ACTOR.reset(token)
+
+    def _record_command(
+        self, demand_id: str, command: Command, at: datetime, expected_version: int
+    ) -> DemandStatus:
         for _ in range(self.attempts):
             demand = self._find(demand_id)
             if isinstance(command, Submission) and demand is not None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import Field, field_validator, model_validator
 
+from engine.credentials import Credential
 from engine.lifecycle import Step
 from engine.values import (
     AwareDatetime,
@@ -48,6 +49,9 @@ class Command(Value):
     """
 
     step: Step
+    actor: Credential | None = Field(
+        default=None, description="Set by microdemand's own CLI and HTTP API only; platforms leave it out."
+    )
     update: ClassVar[str | None] = None
     signal: ClassVar[str | None] = None
 
@@ -105,7 +109,7 @@ class Amend(Command):
     @classmethod
     def of(cls, submission: Submission) -> Amend:
         """The amendment a repeated push with changed content asks for."""
-        return cls.model_validate(submission.model_dump(exclude={"step", "source", "external_id"}))
+        return cls.model_validate(submission.model_dump(exclude={"step", "source", "external_id", "actor"}))
 
 
 class Supplement(Command, signal="supplement"):

@@ -76,7 +76,7 @@ class MicroDemand(Aggregate):
                 clock = limits.clock(Stage.CLAIM, cmd.priority, self.clock.started_at)
             if self.promise is not None and not self.late:
                 promise = limits.promise(cmd.priority, self.promise.started_at)
-        self._amended(**cmd.model_dump(exclude={"step"}), clock=clock, promise=promise, timestamp=at)
+        self._amended(**cmd.model_dump(exclude={"step", "actor"}), clock=clock, promise=promise, timestamp=at)
 
     def supplement(self, cmd: c.Supplement, at: datetime, limits: TimeLimits) -> None:
         """The resident adds text or attachments."""
@@ -89,7 +89,7 @@ class MicroDemand(Aggregate):
             category=self.category, priority=self.priority, post=self.post, location=self.location,
             resident=self.reporters[0], reported_at=self.reported_at,
         )  # fmt: skip
-        return held == content
+        return held == content.model_copy(update={"actor": None})
 
     def dispatch(self, cmd: c.Dispatch, at: datetime, limits: TimeLimits) -> None:
         """The community offers the demand to a post, a group or a member (派单)."""

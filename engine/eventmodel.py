@@ -7,6 +7,7 @@ class that `@event` generates from a method signature is a pydantic model with e
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any, ClassVar, cast
 from uuid import UUID
@@ -24,19 +25,33 @@ from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
 from eventsourcing.utils import get_topic, resolve_topic
 from pydantic import BaseModel, ConfigDict, Field
 
+ACTOR: ContextVar[str | None] = ContextVar("actor", default=None)
+"""Who is acting, as the store verified it; every event triggered meanwhile records it."""
+
 
 class DomainEvent(BaseModel):
-    """Base of every stored event: immutable, with the aggregate's id, version and time."""
+    """Base of every stored event: immutable, with the aggregate's id, version, time and actor."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     originator_id: UUID
     originator_version: int
     timestamp: datetime = Field(default_factory=datetime_now_with_tzinfo)
+    actor: str | None = None
 
 
 class Aggregate(BaseAggregate[UUID]):
-    """Base of event-sourced aggregates whose events are pydantic models."""
+    """Base of event-sourced aggregates whose events are pydantic models, each recording its actor."""
+
+    @classmethod
+    def _create(cls, event_class: type[Any], *, id: UUID | None = None, **kwargs: Any) -> Any:
+        kwargs.setdefault("actor", ACTOR.get())
+        return super()._create(event_class, id=id, **kwargs)
+
+    def trigger_event(self, event_class: type[Any], **kwargs: Any) -> None:
+        """Trigger an event, recording who acts (see ACTOR)."""
+        kwargs.setdefault("actor", ACTOR.get())
+        super().trigger_event(event_class, **kwargs)
 
     class Event(DomainEvent, CanMutateAggregate[UUID]):
         """Base of the aggregate's events."""

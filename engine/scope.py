@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pydantic import BaseModel, ConfigDict
 
 from engine.values import Location
@@ -40,3 +42,26 @@ class Scope(BaseModel):
 
     def __str__(self) -> str:
         return "all" if self.place is None else f"{self.place.value}:{self.name}"
+
+
+Places = Scope | Sequence[Scope] | None
+"""One scope, or several that all hold at once (an operator's own and the one they asked for)."""
+
+
+def each(places: Places) -> tuple[Scope, ...]:
+    """The scopes of `places` that limit anything (everywhere limits nothing)."""
+    if places is None:
+        return ()
+    found = (places,) if isinstance(places, Scope) else tuple(places)
+    return tuple(s for s in found if not s.everywhere)
+
+
+def inside(places: Places, location: Location) -> bool:
+    """Whether a demand at `location` lies in every scope of `places`."""
+    return all(scope.contains(location) for scope in each(places))
+
+
+def named(places: Places) -> str:
+    """The places as said to people: `everywhere`, or `street Yingbin and community Xinhua`."""
+    found = each(places)
+    return " and ".join(f"{s.place} {s.name}" for s in found) if found else "everywhere"

@@ -111,3 +111,27 @@ class AccountKind(StrEnum):
 
     MEMBER = "member"
     UNIT = "unit"
+
+
+class Role(StrEnum):
+    """What someone is to the system."""
+
+    PLATFORM = "platform"  # the upstream platform: pushes demands, relays residents' messages
+    OPERATOR = "operator"  # a community, street, district or city worker, within a scope
+    MEMBER = "member"  # a party member (red cell) who claims and handles demands
+    ANALYST = "analyst"  # reads figures, histories (masked), exports and reports
+    RESIDENT = "resident"  # follows and answers for their own demands
+    ADMINISTRATOR = "administrator"  # everything, and manages identities and keys
+
+
+class Act(StrEnum):
+    """Things someone may ask for besides the lifecycle's steps (which are acts too)."""
+
+    READ = "read"  # a demand's status and (masked) history, the ticket list
+    REVEAL = "reveal"  # a resident's name, phone and address (each reveal is recorded)
+    FIGURES = "figures"  # rates, the overdue board, what-if, reports, exports without personal data
+    POINTS = "points"  # a member's or unit's points and time bank
+    REDEEM = "redeem"  # spend a member's points
+    REBUILD = "rebuild"  # rebuild, verify and swap views
+    MANAGE = "manage"  # identities and tokens
+    FORGET = "forget"  # destroy a resident's key

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from engine.periods import Period
-from engine.scope import Scope
+from engine.scope import Places, each
 from projections.index.models import DemandRecord
 from projections.index.queries import filters
 from projections.index.view import DemandIndexView
@@ -54,7 +54,7 @@ def _count(view: View, part: str, where: Where) -> int:
 def index_records(
     index: DemandIndexView,
     *,
-    scope: Scope,
+    scope: Places,
     since: datetime | None = None,
     until: datetime | None = None,
     size: int = 1000,
@@ -69,24 +69,25 @@ def index_records(
 
 
 def count_index_records(
-    index: DemandIndexView, *, scope: Scope, since: datetime | None = None, until: datetime | None = None
+    index: DemandIndexView, *, scope: Places, since: datetime | None = None, until: datetime | None = None
 ) -> int:
     """How many rows `index_records` yields."""
     return _count(index, "", lambda st: filters(st, scope=scope, since=since, until=until))
 
 
-def _ledger_where(scope: Scope, period: Period | None) -> Where:
+def _ledger_where(scope: Places, period: Period | None) -> Where:
     def where(st: Statement) -> None:
         if period is not None:
             st.where("day BETWEEN {first} AND {last}", first=period.first, last=period.last)
-        if scope.place is not None:
-            st.where(f"{scope.place.value} = {{place}}", place=scope.name)  # one of five column names
+        for n, place in enumerate(each(scope)):
+            assert place.place is not None  # one of five column names
+            st.where(f"{place.place.value} = {{place{n}}}", **{f"place{n}": place.name})
 
     return where
 
 
 def ledger_entries(
-    ledger: PointsView, *, scope: Scope, period: Period | None = None, size: int = 1000
+    ledger: PointsView, *, scope: Places, period: Period | None = None, size: int = 1000
 ) -> Iterator[tuple[int, LedgerEntry]]:
     """Ledger entries (with the position that wrote them) written on the days of `period` in `scope`."""
     columns = ", ".join(["id", *LEDGER_COLUMNS, "notification_id"])
@@ -96,6 +97,6 @@ def ledger_entries(
         yield position, LedgerEntry.model_validate(row)
 
 
-def count_ledger_entries(ledger: PointsView, *, scope: Scope, period: Period | None = None) -> int:
+def count_ledger_entries(ledger: PointsView, *, scope: Places, period: Period | None = None) -> int:
     """How many entries `ledger_entries` yields."""
     return _count(ledger, "ledger", _ledger_where(scope, period))

@@ -192,10 +192,7 @@ class ProjectionRunner:
                 self._follow()
                 return
             except WriterBusyError as error:
-                self._failed(error, fatal=True)
-                log.error(
-                    "projection refused: its view has another writer", projection=self.name, error=str(error)
-                )
+                self._failed(error, fatal=True)  # whoever waits for it says so (wait_ready raises it)
                 return
             except Exception as error:
                 self._failed(error)

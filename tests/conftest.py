@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -9,14 +10,17 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from postgres_harness import PG_DB, PG_HOST, PG_PORT
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.binaries import temporal_cli, temporal_test_server
+from adapters.keys import NAMES
 from adapters.settings import Settings
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-PG_HOST, PG_PORT, PG_DB = "127.0.0.1", 5432, "test"
+DEPLOYED_KEYS = {f"{name}_key": base64.b64encode(bytes([n]) * 32).decode() for n, name in enumerate(NAMES, 1)}
+"""A deployment gives every process the same keys in its settings (test values, never secret)."""
 
 
 @pytest.fixture(scope="session")
@@ -84,6 +88,7 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
         postgres_port=PG_PORT,
         postgres_dbname=PG_DB,
         postgres_schema=schema,
+        **DEPLOYED_KEYS,
     )
 
 
@@ -96,7 +101,7 @@ def postgres_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Setting
         conn.execute(f"CREATE SCHEMA {schema}")
     return Settings(  # type: ignore[call-arg]
         _env_file=None, var_dir=tmp_path, store="postgres", postgres_host=PG_HOST,
-        postgres_port=PG_PORT, postgres_dbname=PG_DB, postgres_schema=schema,
+        postgres_port=PG_PORT, postgres_dbname=PG_DB, postgres_schema=schema, **DEPLOYED_KEYS,
     )  # fmt: skip
 
 

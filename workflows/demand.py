@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RawValue, RetryPolicy
@@ -48,6 +48,9 @@ with workflow.unsafe.imports_passed_through():
         refusal,
     )
 
+A = TypeVar("A")
+R = TypeVar("R")
+
 WORKFLOW_TYPE = "MicroDemand"
 CONTRACT_V2 = "contract-v2"
 """Patch id of the hardened contract: histories recorded before it replay the old behaviour."""
@@ -66,6 +69,12 @@ SUBMISSION_GRACE = timedelta(minutes=5)
 """How long a workflow waits for a valid submission before it ends as rejected."""
 MAX_REJECTIONS = 50
 """Rejections kept in the store per run; beyond that a flood is only logged."""
+
+
+def _store_error(error: BaseException) -> ApplicationError | None:
+    """The store's typed error behind an activity's failure (a local activity's may come unwrapped)."""
+    cause = error.cause if isinstance(error, ActivityError) else error
+    return cause if isinstance(cause, ApplicationError) else None
 
 
 def _spoken(span: timedelta) -> str:
@@ -266,10 +275,7 @@ class MicroDemandWorkflow:
         """The original of a merge hears of its duplicate: the store has given it the reporter already."""
         if self._v2:
             async with self._lock:
-                stored = await workflow.execute_activity_method(
-                    Recorder.lookup, self._status.demand_id, start_to_close_timeout=RECORD_TIMEOUT,
-                    retry_policy=RECORD_RETRY,
-                )  # fmt: skip
+                stored = await self._activity(Recorder.lookup, self._status.demand_id)
                 if stored is not None and stored.version > self._status.version:
                     self._adopt(stored)
             return
@@ -315,9 +321,9 @@ class MicroDemandWorkflow:
                 return
         try:
             await self._record(command)
-        except ActivityError as error:
-            cause = error.cause
-            if not (isinstance(cause, ApplicationError) and cause.type in (REFUSED, STALE)):
+        except (ActivityError, ApplicationError) as error:
+            cause = _store_error(error)
+            if cause is None or cause.type not in (REFUSED, STALE):
                 raise
             await self._reject(name, cause.message)
 
@@ -332,9 +338,7 @@ class MicroDemandWorkflow:
             rejection_id=workflow.uuid4(), demand_id=self._status.demand_id, message=name, reason=reason,
             at=workflow.now(),
         )  # fmt: skip
-        await workflow.execute_activity_method(
-            Recorder.reject, request, start_to_close_timeout=RECORD_TIMEOUT, retry_policy=RECORD_RETRY
-        )
+        await self._activity(Recorder.reject, request)
 
     # ---- updates ----------------------------------------------------------------------------
 
@@ -376,9 +380,9 @@ class MicroDemandWorkflow:
             self._check(command, collected=self._v2)
             try:
                 await self._record(command)
-            except ActivityError as error:
-                cause = error.cause
-                if isinstance(cause, ApplicationError) and cause.type in (REFUSED, STALE):
+            except (ActivityError, ApplicationError) as error:
+                cause = _store_error(error)
+                if cause is not None and cause.type in (REFUSED, STALE):
                     raise refusal(cause.message) from None
                 raise
         return self._status
@@ -405,9 +409,7 @@ class MicroDemandWorkflow:
 
     async def _merge_v1(self, command: Merge) -> DemandStatus:
         """A merge as histories recorded before the hardened contract did it (kept for replay)."""
-        stored = await workflow.execute_activity_method(
-            Recorder.lookup, command.into, start_to_close_timeout=RECORD_TIMEOUT, retry_policy=RECORD_RETRY
-        )
+        stored = await self._activity(Recorder.lookup, command.into)
         if stored is None or not stored.state.is_open:
             why = "no such demand" if stored is None else f"it is {stored.state.value}"
             raise refusal(
@@ -428,19 +430,37 @@ class MicroDemandWorkflow:
             command=command,
         )  # fmt: skip
         try:
-            status = await workflow.execute_activity_method(
-                Recorder.record, request, start_to_close_timeout=RECORD_TIMEOUT, retry_policy=RECORD_RETRY
-            )
-        except ActivityError as error:
-            cause = error.cause
-            if isinstance(cause, ApplicationError) and cause.type == VERSION_GAP:
+            status = await self._activity(Recorder.record, request)
+        except (ActivityError, ApplicationError) as error:
+            cause = _store_error(error)
+            if cause is not None and cause.type == VERSION_GAP:
                 self._broken = cause.message  # fails the workflow: a lost event is never papered over
                 self._log("event store is missing events", level="error")
-            if isinstance(cause, ApplicationError) and cause.type == STALE and cause.details:
+            if cause is not None and cause.type == STALE and cause.details:
                 self._adopt(DemandStatus.model_validate(cause.details[0]))
             raise
         self._adopt(status)
         self._records += 1
+
+    async def _activity(
+        self, activity: Callable[[Recorder, A], Awaitable[R]] | Callable[[Recorder, A], R], arg: A
+    ) -> R:
+        """Run one of the store's activities: a local activity (no round trip to the server) for runs
+        under the hardened contract, an ordinary one for histories recorded before it. Either way
+        a store that is down is waited for, and the store's idempotency makes a retry harmless."""
+        if self._v2:
+            return await workflow.execute_local_activity_method(
+                activity,
+                arg,
+                start_to_close_timeout=RECORD_TIMEOUT,
+                retry_policy=RECORD_RETRY,
+            )
+        return await workflow.execute_activity_method(
+            activity,
+            arg,
+            start_to_close_timeout=RECORD_TIMEOUT,
+            retry_policy=RECORD_RETRY,
+        )
 
     def _adopt(self, status: DemandStatus) -> None:
         self._status = status

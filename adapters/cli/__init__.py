@@ -8,8 +8,10 @@ import sys
 import traceback
 
 import typer
+from rich.markup import escape
 
-from adapters.cli import analysts, loop, operators, platform, running, volunteers
+from adapters.cli import admin, analysts, loop, operators, platform, running, volunteers
+from adapters.cli.output import err_console
 from adapters.cli.runtime import is_store_error, store_error, system
 
 app = typer.Typer(
@@ -22,7 +24,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-for audience in (loop, operators, analysts, volunteers, platform, running):
+for audience in (loop, operators, analysts, volunteers, platform, running, admin):
     app.add_typer(audience.app)
 
 
@@ -55,7 +57,17 @@ def main() -> None:
     except KeyboardInterrupt:
         code = 130
     except Exception as error:
-        if is_store_error(error):
+        from adapters.keys import KeyMissingError
+        from engine.access import Forbidden
+        from projections.database import WriterBusyError
+
+        if isinstance(error, KeyMissingError | WriterBusyError):
+            err_console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
+            code = 2
+        elif isinstance(error, Forbidden):
+            err_console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
+            code = 3
+        elif is_store_error(error):
             code = store_error(error)
         else:  # a defect, not a user's mistake: show everything
             traceback.print_exc()

@@ -10,12 +10,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from adapters.cli.options import DemandId, Json
-from adapters.cli.output import console, err_console, fail, print_json, show_status
-from adapters.cli.runtime import build, run, store_system, system
+from adapters.cli.output import console, fail, print_json, show_status
+from adapters.cli.runtime import build, identity, run, services, system
 from engine.vocabulary import Rating
 
 if TYPE_CHECKING:
-    from adapters.demands_client import DemandsClient
     from engine.commands import Command
     from engine.status import DemandStatus
 
@@ -24,28 +23,8 @@ PANEL = "The loop"
 
 
 def send(demand_id: str, command: Command, as_json: bool) -> None:
-    """Send one command and show the demand's new status (or a one-line refusal)."""
-
-    async def go() -> DemandStatus:
-        return await command_on(await system().client(), demand_id, command)
-
-    show_status(run(go()), as_json)
-
-
-async def command_on(client: DemandsClient, demand_id: str, command: Command) -> DemandStatus:
-    """Send `command`; a demand Temporal no longer keeps is answered from the store ("its loop has ended")."""
-    import asyncio
-
-    from adapters.demands_client import LoopEndedError
-    from engine.application import DemandNotFoundError
-
-    try:
-        return await client.command(demand_id, command)
-    except DemandNotFoundError:  # Temporal forgot it; the store says whether it ever was
-        stored = await asyncio.to_thread(stored_status, demand_id)
-        raise LoopEndedError(
-            f"demand {demand_id} is {stored.state.value}: cannot {command.verb}, its loop has ended"
-        ) from None
+    """Send one command as the CLI's identity and show the demand's new status (or one line why not)."""
+    show_status(run(services().command(identity(), demand_id, command)), as_json)
 
 
 @app.command(rich_help_panel=PANEL)
@@ -68,11 +47,7 @@ def submit(
     except ValidationError as error:
         fail(f"{source}: {field_errors(error)}", 2)
 
-    async def go() -> list[str]:
-        client = await system().client()
-        return [await client.submit(s) for s in submissions]
-
-    ids = run(go())
+    ids = run(services().push(identity(), submissions))
     if as_json:
         print_json(ids)
     else:
@@ -84,14 +59,13 @@ def submit(
 def dispatch(
     demand_id: DemandId,
     to: Annotated[str, typer.Option(help="The post, group or member it is offered to.")],
-    actor: Annotated[str, typer.Option("--as", help="Who dispatches.")] = "community",
     note: str = "",
     as_json: Json = False,
 ) -> None:
     """The community offers a demand to a post, group or member (派单)."""
     from engine.commands import Dispatch
 
-    send(demand_id, build(Dispatch, by=actor, to=to, note=note), as_json)
+    send(demand_id, build(Dispatch, by=identity().name, to=to, note=note), as_json)
 
 
 @app.command(rich_help_panel=PANEL)
@@ -126,26 +100,24 @@ def handle(
     demand_id: DemandId,
     hours: Annotated[float, typer.Option(help="Hours of service spent.")],
     note: str = "",
-    member: Annotated[str | None, typer.Option(help="Who did it (default: the claimant).")] = None,
+    member: Annotated[
+        str | None, typer.Option(help="Who did it (a member is always themselves; default: the claimant).")
+    ] = None,
     evidence: Annotated[list[str] | None, typer.Option(help="A photo or document reference; repeat.")] = None,
     as_json: Json = False,
 ) -> None:
     """The claimant reports the demand done (办理/落实)."""
     from engine.commands import Handle
 
-    async def go() -> DemandStatus:
-        client = await system().client()
-        holder = member
-        if holder is None:  # ask the demand who holds it, on the same connection
-            from engine.application import DemandNotFoundError
+    who = identity()
 
-            try:
-                current = await client.status(demand_id)
-                holder = current.claimant.member if current.claimant else "-"
-            except DemandNotFoundError:
-                holder = "-"  # the command below says what the store knows of it
+    async def go() -> DemandStatus:
+        holder = member or who.name
+        if member is None and who.role.value != "member":  # an operator reports for the holder
+            current = await services().status(who, demand_id)
+            holder = current.claimant.member if current.claimant else "-"
         command = build(Handle, member=holder, hours=hours, note=note, evidence=tuple(evidence or ()))
-        return await command_on(client, demand_id, command)
+        return await services().command(who, demand_id, command)
 
     show_status(run(go()), as_json)
 
@@ -169,28 +141,24 @@ def evaluate(
     demand_id: DemandId,
     rating: Annotated[Rating, typer.Argument(help="satisfied, basically_satisfied or unsatisfied.")],
     comment: str = "",
-    actor: Annotated[
-        str, typer.Option("--as", help="Who rates (an operator may for the resident).")
-    ] = "resident",
     as_json: Json = False,
 ) -> None:
     """The resident rates it; satisfied closes it, unsatisfied reopens it."""
     from engine.commands import Evaluate
 
-    send(demand_id, build(Evaluate, rating=rating, comment=comment, by=actor), as_json)
+    send(demand_id, build(Evaluate, rating=rating, comment=comment, by=identity().name), as_json)
 
 
 @app.command(rich_help_panel=PANEL)
 def withdraw(
     demand_id: DemandId,
     reason: Annotated[str, typer.Option(help="Why the resident withdraws it.")],
-    actor: Annotated[str, typer.Option("--as", help="Who withdraws.")] = "resident",
     as_json: Json = False,
 ) -> None:
     """The resident withdraws a demand."""
     from engine.commands import Withdraw
 
-    send(demand_id, build(Withdraw, by=actor, reason=reason), as_json)
+    send(demand_id, build(Withdraw, by=identity().name, reason=reason), as_json)
 
 
 @app.command(rich_help_panel=PANEL)
@@ -212,13 +180,12 @@ def complain(
 def commend(
     demand_id: DemandId,
     note: str = "",
-    actor: Annotated[str, typer.Option("--as", help="Who commends.")] = "resident",
     as_json: Json = False,
 ) -> None:
     """Praise good work (反馈表扬); it earns the claimants points."""
     from engine.commands import Commend
 
-    send(demand_id, build(Commend, by=actor, note=note), as_json)
+    send(demand_id, build(Commend, by=identity().name, note=note), as_json)
 
 
 @app.command(rich_help_panel=PANEL)
@@ -226,17 +193,12 @@ def supplement(
     demand_id: DemandId,
     text: Annotated[str, typer.Option(help="What the resident adds.")] = "",
     attach: Annotated[list[str] | None, typer.Option(help="A photo or document reference; repeat.")] = None,
-    actor: Annotated[str, typer.Option("--as", help="Who adds it.")] = "resident",
 ) -> None:
     """Add the resident's text or photos to an open demand (sent as the platform sends it: a signal)."""
     from engine.commands import Supplement
 
-    command = build(Supplement, by=actor, text=text, attachments=tuple(attach or ()))
-
-    async def go() -> None:
-        await (await system().client()).signal(demand_id, command)
-
-    run(go())
+    command = build(Supplement, text=text, attachments=tuple(attach or ()))
+    run(services().signal(identity(), demand_id, command))
     console.print(f"sent to [bold]{demand_id}[/]; if it cannot be taken, `microdemand rejected` says why")
 
 
@@ -253,9 +215,7 @@ def status(
     The index is a read view kept from the events a moment after they are stored; a demand it
     has not seen yet is asked of its workflow.
     """
-    current = None if live else indexed_status(demand_id)
-    if current is None:
-        current = run(_status(demand_id))
+    current = run(services().status(identity(), demand_id, live=live))
     show_status(current, as_json)
     if not as_json and current.clock and current.state.is_open:
         alarm = current.next_alarm()
@@ -263,35 +223,6 @@ def status(
             zone = system().local_zone
             what = alarm.step.value.replace("_", " ") + (" (the promise)" if alarm.promise else "")
             console.print(f"next: {what} at {alarm.at.astimezone(zone):%Y-%m-%d %H:%M} {system().zone_label}")
-
-
-def indexed_status(demand_id: str) -> DemandStatus | None:
-    """The demand's row in the demand index as a status, or None if the index has not seen it."""
-    with store_system().index_view() as index:
-        record = index.demand(demand_id)
-    return record.status() if record is not None else None
-
-
-async def _status(demand_id: str) -> DemandStatus:
-    """The workflow's status query; the event store's, once Temporal no longer keeps the workflow."""
-    import asyncio
-
-    from engine.application import DemandNotFoundError
-
-    try:
-        return await (await system().client()).status(demand_id)
-    except DemandNotFoundError:
-        stored = await asyncio.to_thread(stored_status, demand_id)
-        err_console.print(
-            f"(from the event store: the workflow of {demand_id} is no longer kept by Temporal)"
-        )
-        return stored
-
-
-def stored_status(demand_id: str) -> DemandStatus:
-    """A demand's status rebuilt from its events (DemandNotFoundError if it was never collected)."""
-    with store_system().store() as store:
-        return store.status(demand_id)
 
 
 def _read(path: Path) -> str:

@@ -9,11 +9,23 @@ from typing import Annotated
 import typer
 
 from adapters.cli.loop import send
-from adapters.cli.options import Actor, AsOf, DemandId, Json, Reason, ScopeOption
+from adapters.cli.options import AsOf, DemandId, Json, Reason, ScopeOption
 from adapters.cli.output import console, fail, lateness, print_json, span, table
-from adapters.cli.runtime import build, duration, index_view_at, moment, run, scope, store_system, system
-from engine.lifecycle import State
-from engine.vocabulary import Priority
+from adapters.cli.runtime import (
+    allowed,
+    build,
+    duration,
+    identity,
+    index_view_at,
+    moment,
+    places,
+    run,
+    services,
+    store_system,
+    system,
+)
+from engine.lifecycle import State, Step
+from engine.vocabulary import Act, Priority
 
 app = typer.Typer()
 PANEL = "Operators"
@@ -47,15 +59,13 @@ def demands(
     """The ticket list: demands by state, place, priority, holder, deadline or resident; newest first.
 
     A resident is found by keyed hashes of the phone number and name they reported the demand with
-    (a merged duplicate's reporter too); the index never holds the number or the name itself.
+    (a merged duplicate's reporter too), by those who may see residents' data; the index never
+    holds the number or the name itself.
     """
-    from adapters.privacy import may_find_by_resident
-
     current = store_system()
     keys: list[str] = []
     if phone is not None or resident_name is not None:
-        if not may_find_by_resident():
-            fail("you may not look demands up by a resident's phone number or name", 1)
+        allowed(Act.REVEAL)  # those who may see residents' data may find their demands by it
         lookup = current.resident_lookup
         for key in (lookup.phone(phone or ""), lookup.name(resident_name or "")):
             if key is not None:
@@ -65,7 +75,7 @@ def demands(
     window = due_window(due) if due is not None else None
     with current.index_view() as index:
         rows = index.list_demands(
-            state=state, open_only=open_only or window is not None, scope=scope(scope_text),
+            state=state, open_only=open_only or window is not None, scope=places(Act.READ, scope_text),
             priority=priority, holder=member, keys=tuple(keys), due=window, limit=limit,
         )  # fmt: skip
     if as_json:
@@ -113,6 +123,7 @@ def rejected(
 ) -> None:
     """Pushes and signals the workflows could not take: bad payloads, amendments after a claim,
     commands a demand's state refused. The reason only; never the payload."""
+    allowed(Act.FIGURES)
     window = duration(since)
     with store_system().index_view() as index:
         rows = index.rejections(
@@ -148,7 +159,7 @@ def overdue(
         rows = index.overdue(
             now=at or datetime.now(UTC),
             due_within=duration(due_within),
-            scope=scope(scope_text),
+            scope=places(Act.FIGURES, scope_text),
             priority=priority,
         )
     if as_json:
@@ -189,7 +200,6 @@ def escalate(
     scope_text: ScopeOption = None,
     priority: Annotated[Priority | None, typer.Option(help="With --all-overdue: only this priority.")] = None,
     due_within: DueWithin = None,
-    actor: Actor = "operator",
     as_json: Json = False,
 ) -> None:
     """Move a demand one level up the ladder, or every overdue one in a scope (with a summary)."""
@@ -199,7 +209,7 @@ def escalate(
 
     if not reason:
         fail("--reason is required: escalations are recorded with who and why", 2)
-    command = build(Escalate, by=actor, reason=reason)
+    command = build(Escalate, by=identity().name, reason=reason)
     if not all_overdue:
         if demand_id is None:
             fail("name a demand, or use --all-overdue", 2)
@@ -207,16 +217,19 @@ def escalate(
         return
     with store_system().index_view() as index:
         rows = index.overdue(
-            now=datetime.now(UTC), due_within=duration(due_within), scope=scope(scope_text), priority=priority
+            now=datetime.now(UTC),
+            due_within=duration(due_within),
+            scope=places(Step.ESCALATE, scope_text),
+            priority=priority,
         )
 
     async def go() -> dict[str, str]:
-        client = await system().client()
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("escalating", total=len(rows))
-            return await client.command_many(
-                [r.demand_id for r in rows], command, on_done=lambda _id, _outcome: progress.advance(task)
-            )
+            return await services().command_many(
+                identity(), [r.demand_id for r in rows], command,
+                on_done=lambda _id, _outcome: progress.advance(task),
+            )  # fmt: skip
 
     results = run(go())
     escalated = [d for d, outcome in results.items() if outcome == "ok"]
@@ -236,13 +249,12 @@ def transfer(
     demand_id: DemandId,
     to_unit: Annotated[str, typer.Option(help="The unit or department that takes it over.")],
     reason: Reason,
-    actor: Actor = "operator",
     as_json: Json = False,
 ) -> None:
     """Hand a difficult demand to another unit or department (转办)."""
     from engine.commands import Transfer
 
-    send(demand_id, build(Transfer, by=actor, to_unit=to_unit, reason=reason), as_json)
+    send(demand_id, build(Transfer, by=identity().name, to_unit=to_unit, reason=reason), as_json)
 
 
 @app.command(rich_help_panel=PANEL)
@@ -251,13 +263,12 @@ def reassign(
     member: Annotated[str, typer.Option(help="The member who takes it over.")],
     unit: Annotated[str, typer.Option(help="That member's unit.")],
     reason: Reason,
-    actor: Actor = "operator",
     as_json: Json = False,
 ) -> None:
     """Give a claimed demand to another member."""
     from engine.commands import Reassign
 
-    send(demand_id, build(Reassign, by=actor, member=member, unit=unit, reason=reason), as_json)
+    send(demand_id, build(Reassign, by=identity().name, member=member, unit=unit, reason=reason), as_json)
 
 
 @app.command(rich_help_panel=PANEL)
@@ -265,13 +276,12 @@ def extend(
     demand_id: DemandId,
     by: Annotated[str, typer.Option("--by", help="How much longer, e.g. 12h or 1d.")],
     reason: Reason,
-    actor: Actor = "operator",
     as_json: Json = False,
 ) -> None:
     """Move the current deadline later, with a reason."""
     from engine.commands import Extend
 
-    send(demand_id, build(Extend, by=actor, extra=duration(by), reason=reason), as_json)
+    send(demand_id, build(Extend, by=identity().name, extra=duration(by), reason=reason), as_json)
 
 
 @app.command(rich_help_panel=PANEL)
@@ -279,10 +289,9 @@ def merge(
     demand_id: Annotated[str, typer.Argument(help="The duplicate, which closes as merged.")],
     into: Annotated[str, typer.Option(help="The original demand, which gains the duplicate's reporter.")],
     reason: str = "duplicate",
-    actor: Actor = "operator",
     as_json: Json = False,
 ) -> None:
     """Close a duplicate into its original; both histories stay, both residents get the feedback."""
     from engine.commands import Merge
 
-    send(demand_id, build(Merge, by=actor, into=into, reason=reason), as_json)
+    send(demand_id, build(Merge, by=identity().name, into=into, reason=reason), as_json)

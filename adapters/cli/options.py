@@ -8,7 +8,6 @@ import typer
 
 Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
 DemandId = Annotated[str, typer.Argument(help="The demand id, e.g. demand-wechat-1024.")]
-Actor = Annotated[str, typer.Option("--as", help="The operator acting (recorded for accountability).")]
 ScopeOption = Annotated[
     str | None,
     typer.Option("--scope", help="all, or one place: grid:G, community:C, street:S, district:D or city:X."),
@@ -24,4 +23,10 @@ AsOf = Annotated[
 ]
 Reveal = Annotated[
     bool, typer.Option("--reveal", help="Include residents' names, phones and addresses (personal data).")
+]
+Why = Annotated[
+    str,
+    typer.Option(
+        "--why", help="Why residents' personal data is needed (kept with the record of each reveal)."
+    ),
 ]

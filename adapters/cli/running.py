@@ -10,7 +10,7 @@ import typer
 
 from adapters.cli.options import Json
 from adapters.cli.output import console, fail, print_json, table
-from adapters.cli.runtime import run, store_system, system
+from adapters.cli.runtime import allowed, run, store_system, system
 
 if TYPE_CHECKING:
     from adapters.importing import ImportReport
@@ -29,7 +29,10 @@ def up(
         ),
     ] = True,
 ) -> None:
-    """Start the whole system in the foreground: Temporal dev server, worker, projections."""
+    """Start the whole system in the foreground: Temporal dev server, worker, projections.
+
+    On the embedded default it first creates what a first run needs (keys, an administrator).
+    """
     from adapters.stack import run_stack
 
     asyncio.run(run_stack(store_system(), embedded_temporal=embedded_temporal))
@@ -98,6 +101,7 @@ def seed(
     from rich.progress import Progress
 
     from adapters.seeding import KARAMAY_YEAR, SeedPlan, seed_demands, write_sample_year
+    from engine.access import Act
 
     if year is not None:
         target = out or Path(f"sample-year-{year}.jsonl")
@@ -108,6 +112,7 @@ def seed(
             console.print(f"wrote {written} sample demands of {year} to {target}; bring them in with "
                           f"`microdemand import {target}`")  # fmt: skip
         return
+    allowed(Act.MANAGE)  # pushing demands into the live system is the administrator's
     total = count or 100
     if closed + claimed > 1:
         fail("--closed and --claimed together must not exceed 1", 2)
@@ -141,7 +146,9 @@ def import_(
 
     from adapters.cli.output import progress_bar
     from adapters.importing import count_lines, import_file
+    from engine.access import Act
 
+    who = allowed(Act.MANAGE)  # bringing in history is the administrator's
     if not source.is_file():
         fail(f"cannot read {source}: no such file", 2)
     current = store_system()
@@ -151,6 +158,7 @@ def import_(
         with progress_bar(f"importing {source.name}") as advance:
             return await import_file(
                 current, source, current.client, now=datetime.now(UTC),
+                actor=f"{who.name} ({who.role.value}), imported",
                 on_progress=lambda done: advance(done, total),
             )  # fmt: skip
 

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from adapters.bootstrap import System
+    from adapters.services import Services
+    from engine.access import Identity
     from engine.periods import Period
     from engine.scope import Scope
     from projections.index.view import DemandIndexView
@@ -66,17 +68,52 @@ def store_system() -> System:
     return current
 
 
+@cache
+def services() -> Services:
+    """The application layer of this run."""
+    from adapters.services import Services
+
+    return Services(store_system())
+
+
+@cache
+def identity() -> Identity:
+    """Who this CLI acts as: the token in MICRODEMAND_TOKEN, or in the token file
+    (MICRODEMAND_TOKEN_FILE, by default `<var_dir>/admin.token`, written by `microdemand init`)."""
+    from engine.directory import UnauthenticatedError
+
+    current = system()
+    token = current.settings.token.get_secret_value() if current.settings.token else None
+    if token is None:
+        try:
+            token = current.token_file.read_text("ascii").strip()
+        except OSError:
+            fail(
+                f"no identity: set MICRODEMAND_TOKEN, or MICRODEMAND_TOKEN_FILE (none at "
+                f"{current.token_file}); `microdemand init` creates the first administrator "
+                "on the embedded stack",
+                2,
+            )
+    try:
+        return services().authenticate(token)
+    except UnauthenticatedError as error:
+        fail(f"not authenticated: {error}", 2)
+
+
 def run(coroutine: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine, turning the domain's and Temporal's refusals into one-line errors."""
     from pydantic import ValidationError
 
     from adapters.demands_client import CommandRefusedError
+    from engine.access import Forbidden
     from engine.application import DemandNotFoundError
     from engine.lifecycle import Refused
     from engine.values import field_errors
 
     try:
         return asyncio.run(coroutine)
+    except Forbidden as error:
+        fail(str(error), 3)
     except (CommandRefusedError, Refused, DemandNotFoundError) as error:
         fail(str(error), 1)
     except ValidationError as error:
@@ -185,6 +222,31 @@ def store_error(error: Exception) -> int:
         f"[bold red]error:[/] cannot use {system().where}: {error}", highlight=False, soft_wrap=True
     )
     return 2
+
+
+def allowed(act: Any, *, account: str | None = None) -> Identity:
+    """The CLI's identity, if it may do `act` at all (or for `account`); one line and exit 3 if not."""
+    from engine.access import Forbidden
+
+    who = identity()
+    try:
+        services().allow(who, act, account=account)
+    except Forbidden as error:
+        fail(str(error), 3)
+    return who
+
+
+def places(act: Any, scope_text: str | None) -> tuple[Scope, ...]:
+    """The places a listing or figure may show: the scope asked for and, for an operator, their own;
+    one line and exit 3 if the CLI's identity may not do `act` at all."""
+    return services().places(allowed(act), scope(scope_text))
+
+
+def allowed_on(act: Any, demand_id: str) -> Identity:
+    """The CLI's identity, if it may do `act` on this demand; one line and exit 3 if not."""
+    who = identity()
+    run(services().allow_on(who, act, demand_id))
+    return who
 
 
 def is_store_error(error: BaseException) -> bool:

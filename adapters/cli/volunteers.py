@@ -11,9 +11,10 @@ import typer
 
 from adapters.cli.options import AsOf, Json, ScopeOption
 from adapters.cli.output import console, fail, print_json, table
-from adapters.cli.runtime import moment, period, points_view_at, scope, store_system
+from adapters.cli.runtime import allowed, moment, period, places, points_view_at, store_system
 
 if TYPE_CHECKING:
+    from engine.vocabulary import AccountKind
     from projections.points.models import LedgerEntry
 
 app = typer.Typer()
@@ -49,25 +50,22 @@ def points(
 ) -> None:
     """Show a member's balance, ledger and redemptions, or a unit's dual points."""
     from adapters.timetravel import balance_as_of
+    from engine.access import Act
     from engine.vocabulary import AccountKind
 
     kind = AccountKind.UNIT if unit else AccountKind.MEMBER
+    allowed(Act.POINTS, account=None if unit else name)  # a member sees only their own account
     at = moment(as_of_text) if as_of_text is not None else None
     when = f", as of {as_of_text}" if as_of_text else ""
+    _known_or_fail(kind, name)  # known today: as of an earlier moment, an account may still be empty
     with points_view_at(at) as ledger:
         entries = ledger.recent(kind, name, recent)
-        known = ledger.known(kind, name)
         if unit:
-            if not known:
-                fail(f"unknown unit: {name} (no demand has earned it points{' by then' if at else ''})", 1)
-            total = ledger.earned_by(kind, name)
-            _show_unit(name, total, entries, when, as_json)
+            _show_unit(name, ledger.earned_by(kind, name), entries, when, as_json)
             return
         with store_system().time_bank(ledger) as bank:
             redemptions = [r for r in bank.redemptions(name) if at is None or r.at <= at]
             balance = bank.balance(name) if at is None else balance_as_of(store_system(), ledger, name, at)
-    if not known and not redemptions:
-        fail(f"unknown member: {name} (no points earned or redeemed{' by then' if at else ''})", 1)
     if as_json:
         print_json(
             {
@@ -92,6 +90,22 @@ def points(
             ((r.at, -r.points, r.for_what) for r in reversed(redemptions[-recent:] if recent else [])),
         )
     )
+
+
+def _known_or_fail(kind: AccountKind, name: str) -> None:
+    """One line and exit 1 for a name the ledger and the time bank have never heard of."""
+    from engine.vocabulary import AccountKind
+
+    with store_system().points_view() as ledger:
+        if ledger.known(kind, name):
+            return
+        if kind is AccountKind.MEMBER:
+            with store_system().time_bank(ledger) as bank:
+                if bank.redemptions(name):
+                    return
+    if kind is AccountKind.UNIT:
+        fail(f"unknown unit: {name} (no demand has earned it points)", 1)
+    fail(f"unknown member: {name} (no points earned or redeemed)", 1)
 
 
 def _entries_table(title: str, entries: list[LedgerEntry]) -> Any:
@@ -124,6 +138,9 @@ def redeem(
 
     if not for_what.strip():
         fail("say what the points are redeemed for with --for", 2)
+    from engine.access import Act
+
+    allowed(Act.REDEEM, account=member)
     with store_system().time_bank() as bank:
         try:
             balance = bank.redeem(member, amount, for_what.strip(), datetime.now(UTC))
@@ -160,10 +177,12 @@ def ranking(
     as_json: Json = False,
 ) -> None:
     """Rank members or units by points earned in a period and place."""
+    from engine.access import Act
+    from engine.scope import named
     from engine.vocabulary import AccountKind
 
     wanted_period = period(period_text or str(datetime.now(UTC).year))
-    wanted_scope = scope(scope_text)
+    wanted_scope = places(Act.POINTS, scope_text)
     at = moment(as_of_text) if as_of_text is not None else None
     with points_view_at(at) as view:
         standings = view.ranking(AccountKind(by.value), wanted_period, wanted_scope, limit)
@@ -172,7 +191,7 @@ def ranking(
             [{**s.model_dump(mode="json", exclude={"tenths"}), "points": str(s.points)} for s in standings]
         )
         return
-    where = "everywhere" if wanted_scope.everywhere else f"{wanted_scope.place} {wanted_scope.name}"
+    where = named(wanted_scope)
     console.print(
         table(
             f"Points by {by.value}, {wanted_period.label}, {where}"

@@ -7,7 +7,7 @@ from functools import cache
 
 from engine.lifecycle import OPEN, PROMISED, State, Step
 from engine.periods import Bucket
-from engine.scope import Scope
+from engine.scope import Places, each
 from engine.vocabulary import Rating
 from projections.index.models import DemandRecord, Dimension, RejectionRow
 from projections.sql import ColumnKind, Dialect, Statement, create_index, create_table, model_columns
@@ -37,11 +37,12 @@ def overdue_at(moment: str) -> str:
 
 
 def filters(
-    st: Statement, *, scope: Scope | None = None, since: datetime | None = None, until: datetime | None = None
+    st: Statement, *, scope: Places = None, since: datetime | None = None, until: datetime | None = None
 ) -> None:
     """The filters every query shares: a place, and a window on the collection time."""
-    if scope is not None and scope.place is not None:
-        st.where(f"{scope.place.value} = {{scope}}", scope=scope.name)
+    for n, place in enumerate(each(scope)):
+        assert place.place is not None
+        st.where(f"{place.place.value} = {{scope{n}}}", **{f"scope{n}": place.name})
     if since is not None:
         st.where("collected_at >= {since}", since=since)
     if until is not None:
@@ -143,7 +144,7 @@ def rates_statement(
     *,
     by: Dimension | None,
     per: Bucket | None,
-    scope: Scope | None,
+    scope: Places,
     since: datetime | None,
     until: datetime | None,
     now: datetime,
@@ -194,7 +195,7 @@ def overdue_statement(
     table: str,
     *,
     horizon: datetime,
-    scope: Scope | None,
+    scope: Places,
     priority: str | None,
     level: str | None,
     limit: int,
@@ -220,7 +221,7 @@ def list_statement(
     *,
     equals: dict[str, object],
     open_only: bool,
-    scope: Scope | None,
+    scope: Places,
     since: datetime | None,
     until: datetime | None,
     limit: int,

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from engine.lifecycle import State
 from engine.periods import Bucket
-from engine.scope import Scope
+from engine.scope import Places
 from engine.vocabulary import Channel, Kind, Level, Priority
 from projections.database import Cursor, Database
 from projections.index import queries
@@ -158,7 +158,7 @@ class DemandIndexView(View):
         *,
         state: State | None = None,
         open_only: bool = False,
-        scope: Scope | None = None,
+        scope: Places = None,
         priority: Priority | None = None,
         kind: Kind | None = None,
         channel: Channel | None = None,
@@ -193,6 +193,19 @@ class DemandIndexView(View):
         )  # fmt: skip
         return [DemandRecord.model_validate(row) for row in self.db.select(st.sql, st.params)]
 
+    def holders(self, demand_id: str) -> tuple[str, ...]:
+        """Everyone who holds the demand now, the lead first (co-claimants from the lookup keys)."""
+        record = self.demand(demand_id)
+        if record is None or record.claimant_member is None:
+            return ()
+        rows = self.db.select(
+            f"SELECT key FROM {self.qualified('keys')} WHERE originator_id = {self.dialect.param('id')} "
+            f"AND key LIKE {self.dialect.param('pattern')} ORDER BY key",
+            {"id": str(record.originator_id), "pattern": "member:%"},
+        )
+        others = [str(row["key"]).removeprefix("member:") for row in rows]
+        return (record.claimant_member, *(m for m in others if m != record.claimant_member))
+
     def rejections(
         self, *, demand_id: str | None = None, since: datetime | None = None, limit: int = 100
     ) -> list[RejectionRow]:
@@ -213,7 +226,7 @@ class DemandIndexView(View):
         *,
         since: datetime | None = None,
         until: datetime | None = None,
-        scope: Scope | None = None,
+        scope: Places = None,
         now: datetime | None = None,
         utc_offset: timedelta = timedelta(0),
     ) -> list[RateRow]:
@@ -241,7 +254,7 @@ class DemandIndexView(View):
         self,
         now: datetime,
         due_within: timedelta | None = None,
-        scope: Scope | None = None,
+        scope: Places = None,
         priority: Priority | str | None = None,
         *,
         level: Level | str | None = None,

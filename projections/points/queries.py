@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from engine.periods import Period
-from engine.scope import Scope
+from engine.scope import Places, each
 from engine.vocabulary import AccountKind
 from projections.points.models import LedgerEntry
 from projections.sql import Dialect, Statement, create_index, create_table, model_columns
@@ -59,14 +59,15 @@ def account_statement(
 
 
 def ranking_statement(
-    dialect: Dialect, ledger: str, kind: AccountKind, period: Period, scope: Scope | None, limit: int
+    dialect: Dialect, ledger: str, kind: AccountKind, period: Period, scope: Places, limit: int
 ) -> Statement:
     """Accounts by points earned in a period and place, highest first."""
     st = Statement(dialect)
     st.where("kind = {kind}", kind=kind)
     st.where("day BETWEEN {first} AND {last}", first=period.first, last=period.last)
-    if scope is not None and scope.place is not None:
-        st.where(f"{scope.place.value} = {{place}}", place=scope.name)  # one of five column names
+    for n, place in enumerate(each(scope)):
+        assert place.place is not None  # one of five column names
+        st.where(f"{place.place.value} = {{place{n}}}", **{f"place{n}": place.name})
     st.sql = (
         f"SELECT account, SUM(tenths) AS tenths, COUNT(DISTINCT demand_id) AS demands "
         f"FROM {dialect.table(ledger)}{st.where_sql} GROUP BY account HAVING SUM(tenths) <> 0 "

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from engine.periods import Period
 from engine.policies.points import from_tenths
-from engine.scope import Scope
+from engine.scope import Places
 from engine.vocabulary import AccountKind
 from projections.database import Cursor, Database
 from projections.points import queries
@@ -140,7 +140,7 @@ class PointsView(View):
         return [LedgerEntry.model_validate(row) for row in rows]
 
     def ranking(
-        self, kind: AccountKind, period: Period, scope: Scope | None = None, limit: int = 20
+        self, kind: AccountKind, period: Period, scope: Places = None, limit: int = 20
     ) -> list[Standing]:
         """Members or units by points earned in a period and scope, highest first."""
         st = queries.ranking_statement(self.dialect, self.table("ledger"), kind, period, scope, limit)

@@ -11,7 +11,7 @@ import concurrent.futures
 import json
 
 import pytest
-from conftest import RESIDENT, Platform, demand
+from platform_harness import RESIDENT, Platform, demand
 
 pytestmark = [pytest.mark.integration, pytest.mark.devserver]
 
@@ -252,3 +252,25 @@ def test_zz_no_log_line_holds_a_residents_data(platform: Platform) -> None:
     assert "recorded" in logged  # the worker did log, so the search below means something
     for value in (*RESIDENT.values(), "Qian Lei", "13700001111"):
         assert value not in logged, f"{value!r} appears in the worker's log"
+
+
+def test_temporal_sees_no_personal_data_from_microdemands_own_clients(platform: Platform) -> None:
+    """Pushed through the CLI's client (the codec key), nothing of the resident is readable in Temporal."""
+    import asyncio
+
+    from engine.commands import Submission
+
+    external, demand_id = platform.new_id()
+
+    async def push() -> None:
+        client = await platform.system.client()
+        await client.submit(Submission.model_validate(demand(external)))
+
+    asyncio.run(push())
+    platform.eventually(demand_id, "collected")
+    shown = platform.temporal("workflow", "show", "--workflow-id", demand_id, "-o", "json").stdout
+    described = platform.temporal("workflow", "describe", "--workflow-id", demand_id, "-o", "json").stdout
+    for value in RESIDENT.values():
+        assert value not in shown + described, f"{value!r} is readable in Temporal without the key"
+    assert "binary/encrypted" in shown or "YmluYXJ5L2VuY3J5cHRlZA" in shown  # sealed, not dropped
+    healthy(platform, demand_id)

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 import typer
 from browser import dom_of, screenshot
+from cli_harness import configure_cli, forget_cached
 from points_harness import T0, Driver, location, points_runner
 from typer.testing import CliRunner, Result
 
 from adapters.bootstrap import System
 from adapters.cli import app as commands
-from adapters.cli import runtime
 from adapters.settings import Settings
 from engine.commands import Claim, Submission
 from engine.values import Resident
@@ -52,14 +52,7 @@ major = "2d"
 @pytest.fixture
 def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> typer.Typer:
     """The CLI, configured from MICRODEMAND_* variables, over a store with three demands and live views."""
-    variables = {
-        "VAR_DIR": str(settings.var_dir), "STORE": settings.store,
-        "POSTGRES_HOST": settings.postgres_host, "POSTGRES_PORT": str(settings.postgres_port),
-        "POSTGRES_DBNAME": settings.postgres_dbname, "POSTGRES_USER": settings.postgres_user,
-        "POSTGRES_SCHEMA": settings.postgres_schema,
-    }  # fmt: skip
-    for name, value in variables.items():
-        monkeypatch.setenv(f"MICRODEMAND_{name}", value)
+    configure_cli(settings, monkeypatch)
     app = System(settings).open_store()
     driver = Driver(app)
     driver.close("1", member="wang", closed_at=T0)
@@ -76,8 +69,7 @@ def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> typer.Typer:
         running.wait_until_caught_up(timeout=60)
     with points_runner(settings):
         pass
-    runtime.system.cache_clear()
-    runtime.store_system.cache_clear()
+    forget_cached()
     return commands
 
 
@@ -180,7 +172,18 @@ def test_export_writes_files_and_leaves_residents_out(cli: typer.Typer, tmp_path
     assert "wrote 14 events rows" in invoke(cli, "export", "events", "--out", str(out)).output
     assert b"13900139000" not in out.read_bytes()
     revealed = tmp_path / "revealed.csv"
-    invoke(cli, "export", "events", "--format", "csv", "--reveal", "--out", str(revealed))
+    invoke(
+        cli,
+        "export",
+        "events",
+        "--format",
+        "csv",
+        "--reveal",
+        "--why",
+        "audit of the export",
+        "--out",
+        str(revealed),
+    )
     assert "13900139000" in revealed.read_text()
     piped = invoke(cli, "export", "index", "--scope", "community:Xinhua")
     assert len([json.loads(line)["demand_id"] for line in piped.stdout.splitlines()]) == 3

@@ -150,6 +150,10 @@ def test_a_newcomer_takes_a_demand_through_its_life_and_finds_it_after_a_restart
     rates = stack.eventually("rates", until=lambda rows: rows and rows[0]["closed"] == 1)
     assert (rates[0]["collected"], rates[0]["claimed"], rates[0]["closed"]) == (1, 1, 1)
 
+    health = stack.json("health")
+    assert health["well"], health
+    assert {part["name"] for part in health["parts"]} == {"worker", "store", "demand_index", "points"}
+
     with urllib.request.urlopen(f"http://127.0.0.1:{stack.env['MICRODEMAND_UI_PORT']}/", timeout=10) as ui:
         assert ui.status == 200  # the dev server's Web UI, where the demands' workflows show
 
@@ -163,3 +167,62 @@ def test_a_newcomer_takes_a_demand_through_its_life_and_finds_it_after_a_restart
     after = stack.eventually("rates", until=lambda rows: rows and rows[0]["closed"] == 1)
     assert after[0]["closed"] == 1
     assert after[0]["collected"] == 1
+
+
+def test_every_actor_is_known_and_acts_only_as_the_role_matrix_allows(stack: Stack, tmp_path: Path) -> None:
+    assert (stack.var / "admin.token").exists()  # `make run` created the administrator, and said where
+    deadline = time.monotonic() + 10
+    while "Admin token" not in stack.log.read_text(errors="replace") and time.monotonic() < deadline:
+        time.sleep(0.1)  # the banner is still being written
+    assert "Admin token" in stack.log.read_text(errors="replace")
+    demand_file = tmp_path / "demand.json"
+    demand_file.write_text(json.dumps(SUBMISSION))
+    stack.cli("submit", str(demand_file))
+    stack.eventually("status", DEMAND, until=lambda s: s["state"] == "collected")
+
+    stack.cli("identity", "add", "op-far", "--role", "operator", "--scope", "street:Sanping")
+    stack.cli("identity", "add", "op-near", "--role", "operator", "--scope", "street:Yingbin")
+    stack.cli("identity", "add", "li", "--role", "member", "--unit", "Party branch 2")
+    far = stack.cli("token", "issue", "op-far").stdout.strip()
+    near = stack.cli("token", "issue", "op-near").stdout.strip()
+    li = stack.cli("token", "issue", "li").stdout.strip()
+
+    def as_(token: str, *args: str) -> subprocess.CompletedProcess[str]:
+        env = {**stack.env, "MICRODEMAND_TOKEN": token}
+        return subprocess.run([CLI, *args], env=env, capture_output=True, text=True, timeout=60, check=False)
+
+    outside = as_(far, "escalate", DEMAND, "--reason", "not mine")
+    assert outside.returncode == 3
+    assert f"op-far (operator of street:Sanping) may not escalate {DEMAND}: it lies outside" in outside.stderr
+    escalate = as_(li, "escalate", DEMAND, "--reason", "members cannot")
+    assert (escalate.returncode, "li (member) may not escalate" in escalate.stderr) == (3, True)
+    claimed = as_(li, "claim", DEMAND, "--member", "someone-else", "--unit", "x", "--json")
+    assert claimed.returncode == 0, claimed.stderr
+    assert json.loads(claimed.stdout)["claimant"] == {
+        "member": "li",
+        "unit": "Party branch 2",
+        "co_claimants": [],
+    }
+    assert as_(near, "escalate", DEMAND, "--reason", "supervision meeting").returncode == 0
+    redeem = as_(near, "redeem", "li", "1", "--for", "a haircut")
+    assert redeem.returncode == 3
+    blind = as_(li, "history", DEMAND, "--reveal", "--why", "curious")
+    assert blind.returncode == 3
+
+    events = stack.json("history", DEMAND)
+    actors = {e["event"]: e["details"].get("actor") for e in events}
+    assert actors["Claimed"] == "li (member)"
+    assert actors["Escalated"] == "op-near (operator)"
+    assert actors["Collected"] == "admin (administrator)"
+
+    seen = as_(near, "history", DEMAND, "--reveal", "--why", "calling the resident back")
+    assert seen.returncode == 0, seen.stderr
+    assert "13800138000" in seen.stdout
+    kept = stack.json("disclosures")
+    assert [(d["by"], d["demand_id"], d["why"]) for d in kept] == [
+        ("op-near", DEMAND, "calling the resident back")
+    ]
+
+    stack.cli("token", "revoke", near[:12], "--reason", "phone lost")
+    gone = as_(near, "status", DEMAND)
+    assert (gone.returncode, "not authenticated: the token was revoked" in gone.stderr) == (2, True)

@@ -7,12 +7,12 @@ from datetime import timedelta
 
 import pytest
 import typer
+from cli_harness import configure_cli, forget_cached
 from points_harness import T0, Driver, points_runner
 from typer.testing import CliRunner
 
 from adapters.bootstrap import System
 from adapters.cli import app as commands
-from adapters.cli import runtime
 from adapters.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -21,14 +21,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> typer.Typer:
     """The points commands, configured from MICRODEMAND_* variables, over a store with history."""
-    variables = {
-        "VAR_DIR": str(settings.var_dir), "STORE": settings.store,
-        "POSTGRES_HOST": settings.postgres_host, "POSTGRES_PORT": str(settings.postgres_port),
-        "POSTGRES_DBNAME": settings.postgres_dbname, "POSTGRES_USER": settings.postgres_user,
-        "POSTGRES_SCHEMA": settings.postgres_schema,
-    }  # fmt: skip
-    for name, value in variables.items():
-        monkeypatch.setenv(f"MICRODEMAND_{name}", value)
+    configure_cli(settings, monkeypatch)
     app = System(settings).open_store()
     driver = Driver(app)
     driver.close("1", member="wang", unit="Branch A")  # 6.0
@@ -37,8 +30,7 @@ def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> typer.Typer:
     app.close()
     with points_runner(settings):
         pass  # the ledger is caught up; the CLI reads it as `microdemand projections` leaves it
-    runtime.system.cache_clear()  # a fresh System from these variables, as a new process builds
-    runtime.store_system.cache_clear()
+    forget_cached()
     return commands
 
 

@@ -72,6 +72,8 @@ def test_a_members_demands_include_those_they_hold_as_a_co_claimant_and_only_whi
             wang = {r.demand_id for r in index.list_demands(holder="wang")}
             sun = {r.demand_id for r in index.list_demands(holder="sun")}
             zhao = index.list_demands(holder="zhao")
+            holders = (index.holders(group), index.holders(handed), index.holders(released))
+    assert holders == (("wang", "chen", "li"), ("sun",), ())  # what the role matrix asks of a demand
     assert li == {group, alone}
     assert wang == {group}
     assert sun == {handed}

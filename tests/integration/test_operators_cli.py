@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import typer
+from cli_harness import configure_cli, forget_cached
 from demand_stories import HOUR, Story, projected_index, submission
 from typer.testing import CliRunner
 
 from adapters.bootstrap import System
 from adapters.cli import app as commands
-from adapters.cli import runtime
 from adapters.settings import Settings
 from engine import commands as c
 from engine.values import Resident
@@ -25,14 +25,7 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 @pytest.fixture
 def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> typer.Typer:
     """The CLI configured from MICRODEMAND_* variables, over demands collected a moment ago."""
-    variables = {
-        "VAR_DIR": str(settings.var_dir), "STORE": settings.store,
-        "POSTGRES_HOST": settings.postgres_host, "POSTGRES_PORT": str(settings.postgres_port),
-        "POSTGRES_DBNAME": settings.postgres_dbname, "POSTGRES_USER": settings.postgres_user,
-        "POSTGRES_SCHEMA": settings.postgres_schema, "REPORT_UTC_OFFSET_HOURS": "8",
-    }  # fmt: skip
-    for name, value in variables.items():
-        monkeypatch.setenv(f"MICRODEMAND_{name}", value)
+    configure_cli(settings, monkeypatch)
     with System(settings).store() as app:
         story = Story(app)
         story.collect(submission("waiting"), NOW - HOUR)  # claim due tomorrow, promise the day after
@@ -45,8 +38,7 @@ def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> typer.Typer:
         story.do(group, c.Claim(member="wang", unit="Branch 1", co_claimants=("li",)), NOW)
     with projected_index(settings):
         pass  # the index is caught up; the CLI reads it as `microdemand projections` leaves it
-    runtime.system.cache_clear()
-    runtime.store_system.cache_clear()
+    forget_cached()
     return commands
 
 

@@ -6,8 +6,8 @@ import time
 
 import psycopg
 import pytest
-from conftest import PG_DB, PG_HOST, PG_PORT
 from demand_stories import HOUR, T0, mixed_history, story_on
+from postgres_harness import PG_DB, PG_HOST, PG_PORT
 
 from adapters.bootstrap import System
 from adapters.settings import Settings

@@ -1,15 +1,11 @@
-"""Finding demands by a resident without holding their data: normalised, keyed hashes; the key kept apart."""
+"""Finding demands by a resident without holding their data: normalised, keyed hashes; due days."""
 
 from __future__ import annotations
 
-import stat
 from datetime import date
-from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 
-from adapters.keys import SecretKeyError, secret_key
 from engine.lookup import ResidentLookup, normal_name, normal_phone
 from engine.periods import Period
 from engine.values import Resident
@@ -31,18 +27,6 @@ def test_names_compare_folded_and_keys_never_hold_the_data() -> None:
     assert not any("13800138000" in k or "wang" in k.lower().split(":")[1] for k in keys)
     assert ResidentLookup(bytes(32)).keys(Resident(name="Wang Fang", phone="13800138000")).isdisjoint(keys)
     assert ResidentLookup(KEY).keys(Resident(name="Li")) == {ResidentLookup(KEY).name("li")}  # no phone given
-
-
-def test_the_key_is_made_once_owner_only_and_a_setting_wins(tmp_path: Path) -> None:
-    folder = tmp_path / "keys"
-    made = secret_key("lookup", None, folder, "MICRODEMAND_LOOKUP_KEY")
-    assert len(made) == 32
-    assert secret_key("lookup", None, folder, "MICRODEMAND_LOOKUP_KEY") == made  # the same one after
-    assert stat.S_IMODE((folder / "lookup.key").stat().st_mode) == 0o600
-    given = secret_key("lookup", SecretStr(KEY.hex()), folder, "MICRODEMAND_LOOKUP_KEY")
-    assert given == KEY
-    with pytest.raises(SecretKeyError, match="MICRODEMAND_LOOKUP_KEY: a key needs at least 16 bytes"):
-        secret_key("lookup", SecretStr("abcd"), folder, "MICRODEMAND_LOOKUP_KEY")
 
 
 def test_what_is_due_today_tomorrow_and_this_week() -> None:

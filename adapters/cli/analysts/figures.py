@@ -10,7 +10,8 @@ import typer
 
 from adapters.cli.options import AsOf, Json, ScopeOption
 from adapters.cli.output import console, fail, local, percent, print_json, progress_bar, table
-from adapters.cli.runtime import index_view_at, moment, period, scope, store_system, system
+from adapters.cli.runtime import index_view_at, moment, period, places, store_system, system
+from engine.vocabulary import Act
 
 if TYPE_CHECKING:
     from adapters.whatif import Figures, WhatIf
@@ -53,7 +54,7 @@ def rates(
     if period_text is not None:
         since, until = period(period_text).window(current.local_zone)
     at = moment(as_of_text) if as_of_text is not None else None
-    wanted = scope(scope_text)
+    wanted = places(Act.FIGURES, scope_text)
     with index_view_at(at) as index:
         try:
             rows = index.rates(
@@ -141,8 +142,8 @@ def whatif(
     horizon = moment(as_of_text) if as_of_text is not None else datetime.now(UTC)
     with progress_bar("re-simulating the period's demands") as advance:
         result = what_if(
-            current, limits=limits, points=policy, period=period(period_text), scope=scope(scope_text),
-            horizon=horizon, top=top, on_progress=advance,
+            current, limits=limits, points=policy, period=period(period_text),
+            scope=places(Act.FIGURES, scope_text), horizon=horizon, top=top, on_progress=advance,
         )  # fmt: skip
     if as_json:
         print_json(result)

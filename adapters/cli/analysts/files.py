@@ -10,9 +10,9 @@ from typing import Annotated
 
 import typer
 
-from adapters.cli.options import Reveal, ScopeOption
+from adapters.cli.options import Reveal, ScopeOption, Why
 from adapters.cli.output import console, err_console, fail, progress_bar
-from adapters.cli.runtime import period, scope, store_system
+from adapters.cli.runtime import identity, period, places, run, services, store_system
 from adapters.datasets import Dataset, Format
 
 app = typer.Typer()
@@ -41,6 +41,7 @@ def export(
     ] = None,
     scope_text: ScopeOption = None,
     reveal: Reveal = False,
+    why: Why = "",
 ) -> None:
     """Stream events or view rows to a file, in constant memory however many there are.
 
@@ -52,8 +53,12 @@ def export(
 
     if out is None and fmt is Format.PARQUET:
         fail("Parquet is written to a file: give --out", 2)
+    from engine.access import Act
+
     chosen_period = period(period_text) if period_text else None
-    chosen_scope = scope(scope_text)
+    chosen_scope = places(Act.FIGURES, scope_text)
+    if reveal:  # an allowed role only, and the reveal is recorded before anything is written
+        run(services().reveal_many(identity(), f"export of {dataset.value}", why))
     with ExitStack() as stack:
         sink = stack.enter_context(out.open("wb")) if out is not None else sys.stdout.buffer
         advance = stack.enter_context(progress_bar(f"exporting {dataset.value}"))
@@ -83,10 +88,11 @@ def report(
     the page fetches nothing when it is opened, so it can be mailed and opened offline.
     """
     from adapters.report import build_report
+    from engine.access import Act
 
-    chosen_period, chosen_scope = period(period_text), scope(scope_text)
+    chosen_period, chosen_scope = period(period_text), places(Act.FIGURES, scope_text)
     if out is None:
-        place = "" if chosen_scope.everywhere else f"-{chosen_scope.place}-{chosen_scope.name}"
+        place = "".join(f"-{s.place}-{s.name}" for s in chosen_scope)
         out = Path(f"report-{chosen_period.label}{place}.html".replace("/", "-").replace(" ", "_"))
     with console.status("drawing the report"):
         written = build_report(store_system(), chosen_period, chosen_scope, now=datetime.now(UTC)).write(out)

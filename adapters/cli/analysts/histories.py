@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from adapters.cli.options import AsOf, DemandId, Json, Reveal
+from adapters.cli.options import AsOf, DemandId, Json, Reveal, Why
 from adapters.cli.output import console, fail, lateness, local, print_json, table
-from adapters.cli.runtime import moment, run, store_system, system
+from adapters.cli.runtime import allowed_on, moment, run, services, store_system, system
 from adapters.privacy import masked
 
 if TYPE_CHECKING:
@@ -70,6 +70,7 @@ def history(
         ),
     ] = False,
     reveal: Reveal = False,
+    why: Why = "",
     as_json: Json = False,
 ) -> None:
     """Every event of a demand from the event store, in order; residents' data is masked.
@@ -77,8 +78,12 @@ def history(
     With --as-of T: the demand as it stood at T (state, holder, rung, clock, points), from its
     events up to T. With --workflow: the store's events and the workflow's history in one timeline.
     """
+    from engine.access import Act
     from engine.application import DemandNotFoundError
 
+    who = allowed_on(Act.READ, demand_id)
+    if reveal:  # an allowed role only, and the reveal is recorded before anything is shown
+        run(services().reveal(who, demand_id, why))
     if as_of_text is not None:
         _history_as_of(demand_id, moment(as_of_text), reveal, as_json)
         return

@@ -9,6 +9,7 @@ import typer
 
 from adapters.cli.options import Json
 from adapters.cli.output import console, fail, print_json, progress_bars, table
+from engine.vocabulary import Act
 
 if TYPE_CHECKING:
     from adapters.replay import Rebuilt, Verified
@@ -57,11 +58,12 @@ def replay(
     rebuild; a summary says how many events, how fast, how long. The rebuilt tables are
     `<view>_<part>_rebuild` beside the live ones, until --swap makes them live.
     """
-    from adapters.cli.runtime import store_system
+    from adapters.cli.runtime import allowed, store_system
     from adapters.replay import LiveViewMovingError, RebuildFailedError, make_live, rebuild, specs_named
     from adapters.replay import verify as compare
     from projections.database import WriterBusyError
 
+    allowed(Act.REBUILD)
     current = store_system()
     specs = specs_named(current, [v.view for v in views or []])
     done: list[Rebuilt] = []

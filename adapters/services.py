@@ -1,0 +1,218 @@
+"""The application layer: who is asking, whether they may, and doing it for them.
+
+The CLI and the HTTP API are thin callers of this: each authenticates someone into an `Identity`
+(a bearer token), then asks here. Every rule of who may do what is `engine.access.check`; this
+module finds what the rule needs (the demand's place, holders, resident), stamps a command with
+who sends it (the `by` it records, and a signed credential the store verifies as the event's
+actor), records each reveal of a resident's data, and limits listings to the asker's places.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from engine.access import Act, DemandSubject, Forbidden, Identity, Role, check, places
+from engine.credentials import sign
+from engine.lifecycle import Step
+
+if TYPE_CHECKING:
+    from adapters.bootstrap import System
+    from adapters.demands_client import DemandsClient
+    from engine.commands import Command, Submission
+    from engine.scope import Scope
+    from engine.status import DemandStatus
+
+__all__ = ["Forbidden", "Services"]
+
+_STAMPED = ("by", "worker")
+"""Fields of a command that say who did it: always the authenticated identity's name."""
+
+
+class Services:
+    """Use cases of microdemand for an authenticated identity, built on one System."""
+
+    def __init__(self, system: System) -> None:
+        self.system = system
+        self._client: DemandsClient | None = None
+
+    # ---- who is asking --------------------------------------------------------------------------
+
+    def authenticate(self, token: str) -> Identity:
+        """The identity a bearer token stands for (UnauthenticatedError if none)."""
+        with self.system.directory() as directory:
+            return directory.authenticate(token)
+
+    async def client(self) -> DemandsClient:
+        """The demands' Temporal client, connected once."""
+        if self._client is None:
+            self._client = await self.system.client()
+        return self._client
+
+    # ---- may they? --------------------------------------------------------------------------------
+
+    def places(self, identity: Identity, asked: Scope | None = None) -> tuple[Scope, ...]:
+        """What a listing or figure for `identity` is limited to (engine.access.places)."""
+        return places(identity, asked)
+
+    def allow(self, identity: Identity, act: Step | Act, *, account: str | None = None) -> None:
+        """Forbidden unless `identity` may do `act` at all (or for `account`)."""
+        check(identity, act, account=account)
+
+    async def allow_on(self, identity: Identity, act: Step | Act, demand_id: str) -> None:
+        """Forbidden unless `identity` may do `act` on this demand (its place, its resident)."""
+        check(identity, act)  # the role may do it at all: refuse before looking the demand up
+        if identity.role is not Role.ADMINISTRATOR:
+            check(identity, act, demand=await self.subject(demand_id))
+
+    async def subject(self, demand_id: str) -> DemandSubject:
+        """What the rules need of a demand: from the index, or its workflow, or the store."""
+        from engine.application import DemandNotFoundError
+
+        row = await asyncio.to_thread(self._indexed, demand_id)
+        if row is not None:
+            return row
+        try:
+            status = await (await self.client()).status(demand_id)
+        except DemandNotFoundError:
+            status = await asyncio.to_thread(self._stored, demand_id)  # DemandNotFoundError if never
+        holders = status.claimant.members if status.claimant else ()
+        return DemandSubject(demand_id=demand_id, location=status.location, holders=holders)
+
+    def _indexed(self, demand_id: str) -> DemandSubject | None:
+        from engine.values import Location
+
+        with self.system.index_view() as index:
+            row = index.demand(demand_id)
+            holders = index.holders(demand_id)  # the lead and any co-claimants
+        if row is None:
+            return None
+        where = Location(
+            city=row.city, district=row.district, street=row.street, community=row.community, grid=row.grid
+        )
+        return DemandSubject(
+            demand_id=demand_id,
+            location=where,
+            holders=holders,
+            resident_key=getattr(row, "resident_key", None),
+        )
+
+    def _stored(self, demand_id: str) -> DemandStatus:
+        with self.system.store() as store:
+            return store.status(demand_id)
+
+    # ---- doing it -------------------------------------------------------------------------------
+
+    def stamped(self, identity: Identity, demand_id: str, command: Command) -> Command:
+        """The command as `identity` sends it: who did it is who they are, signed for the store.
+
+        A member claims, releases and handles as themselves (in their own unit); anyone else's
+        `by` (or a follow-up's `worker`) is their own name, whatever was typed.
+        """
+        changes: dict[str, Any] = {
+            name: identity.name for name in _STAMPED if name in type(command).model_fields
+        }
+        if identity.role is Role.MEMBER and "member" in type(command).model_fields:
+            changes["member"] = identity.name
+            if "unit" in type(command).model_fields and identity.unit:
+                changes["unit"] = identity.unit
+        changes["actor"] = sign(
+            self.system.keys.actor, identity.name, identity.role.value, demand_id, command.step
+        )
+        return type(command).model_validate({**command.model_dump(), **changes})
+
+    async def push(self, identity: Identity, submissions: Iterable[Submission]) -> list[str]:
+        """Push demands as the platform does (signal-with-start); an operator only inside their scope."""
+        pushed = []
+        client = await self.client()
+        for submission in submissions:
+            check(identity, Step.COLLECT, demand=DemandSubject(submission.demand_id, submission.location))
+            stamped = self.stamped(identity, submission.demand_id, submission)
+            pushed.append(await client.submit(stamped))  # type: ignore[arg-type]
+        return pushed
+
+    async def command(self, identity: Identity, demand_id: str, command: Command) -> DemandStatus:
+        """Send one command on a demand for `identity`, if they may; a demand whose workflow
+        Temporal no longer keeps is answered from the store ("its loop has ended")."""
+        from adapters.demands_client import LoopEndedError
+        from engine.application import DemandNotFoundError
+
+        await self.allow_on(identity, command.step, demand_id)
+        if command.step is Step.MERGE:
+            await self.allow_on(identity, Step.MERGE, str(command.into))  # type: ignore[attr-defined]
+        try:
+            return await (await self.client()).command(demand_id, self.stamped(identity, demand_id, command))
+        except DemandNotFoundError:  # Temporal forgot it; the store says whether it ever was
+            stored = await asyncio.to_thread(self._stored, demand_id)
+            raise LoopEndedError(
+                f"demand {demand_id} is {stored.state.value}: cannot {command.verb}, its loop has ended"
+            ) from None
+
+    async def status(self, identity: Identity, demand_id: str, *, live: bool = False) -> DemandStatus:
+        """A demand's standing: from the demand index (or, `live` or not indexed yet, its workflow;
+        once Temporal no longer keeps it, the store)."""
+        from engine.application import DemandNotFoundError
+
+        await self.allow_on(identity, Act.READ, demand_id)
+        if not live:
+            indexed = await asyncio.to_thread(self._indexed_status, demand_id)
+            if indexed is not None:
+                return indexed
+        try:
+            return await (await self.client()).status(demand_id)
+        except DemandNotFoundError:
+            return await asyncio.to_thread(self._stored, demand_id)
+
+    def _indexed_status(self, demand_id: str) -> DemandStatus | None:
+        with self.system.index_view() as index:
+            row = index.demand(demand_id)
+        return row.status() if row is not None else None
+
+    async def command_many(
+        self, identity: Identity, demand_ids: Iterable[str], command: Command, **options: Any
+    ) -> dict[str, str]:
+        """Send one command to many demands; each refused one (or forbidden) says why, the rest go."""
+        allowed: list[str] = []
+        outcomes: dict[str, str] = {}
+        on_done = options.get("on_done")
+        for demand_id in dict.fromkeys(demand_ids):
+            try:
+                await self.allow_on(identity, command.step, demand_id)
+                allowed.append(demand_id)
+            except Forbidden as refusal:
+                outcomes[demand_id] = str(refusal)
+                if on_done is not None:
+                    on_done(demand_id, outcomes[demand_id])
+        client = await self.client()
+        for demand_id in allowed:  # each signed for its own demand
+            outcome = await client.command_many(
+                [demand_id], self.stamped(identity, demand_id, command), **options
+            )
+            outcomes.update(outcome)
+        return outcomes
+
+    async def signal(self, identity: Identity, demand_id: str, command: Command) -> None:
+        """Send a command the workflow takes by signal (a resident's supplement, say), if they may."""
+        await self.allow_on(identity, command.step, demand_id)
+        await (await self.client()).signal(demand_id, self.stamped(identity, demand_id, command))
+
+    async def reveal(self, identity: Identity, demand_id: str, why: str) -> None:
+        """May `identity` see this demand's residents' data? If so, the reveal is recorded first."""
+        if not why.strip():
+            raise Forbidden("say why residents' personal data is needed: every reveal is recorded")
+        await self.allow_on(identity, Act.REVEAL, demand_id)
+        await asyncio.to_thread(self._record_reveal, identity, demand_id, why.strip())
+
+    async def reveal_many(self, identity: Identity, what: str, why: str) -> None:
+        """May `identity` see residents' data across many demands (an export)? Recorded first if so."""
+        if not why.strip():
+            raise Forbidden("say why residents' personal data is needed: every reveal is recorded")
+        check(identity, Act.REVEAL)
+        if identity.role is Role.OPERATOR:
+            raise Forbidden(f"{identity} may reveal residents' data one demand at a time, not in an export")
+        await asyncio.to_thread(self._record_reveal, identity, what, why.strip())
+
+    def _record_reveal(self, identity: Identity, demand_id: str, why: str) -> None:
+        with self.system.directory() as directory:
+            directory.record_disclosure(identity, demand_id, why)
