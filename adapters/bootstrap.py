@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
-from datetime import timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -68,15 +68,27 @@ class System:
         return self.settings.points_policy
 
     @property
-    def local_zone(self) -> timezone:
-        """The local time of reports, buckets and the times the CLI shows (UTC+8 in China)."""
+    def local_zone(self) -> tzinfo:
+        """The local time of reports, buckets and the times the CLI shows (UTC+8 in China): the
+        `time_zone` setting's zone if given, else the fixed `report_utc_offset_hours`."""
+        if self.settings.time_zone:
+            from zoneinfo import ZoneInfo
+
+            return ZoneInfo(self.settings.time_zone)
         return timezone(timedelta(hours=self.settings.report_utc_offset_hours))
 
     @property
     def zone_label(self) -> str:
-        """The local time as a label shown once beside times: `UTC+8`, `UTC`, `UTC+5.5`."""
+        """The local time as a label shown once beside times: `Asia/Shanghai`, `UTC+8`, `UTC`, `UTC+5.5`."""
+        if self.settings.time_zone:
+            return self.settings.time_zone
         hours = self.settings.report_utc_offset_hours
         return "UTC" if not hours else f"UTC{hours:+g}"
+
+    @property
+    def utc_offset(self) -> timedelta:
+        """The local time's offset from UTC now (calendar buckets are counted with it)."""
+        return datetime.now(self.local_zone).utcoffset() or timedelta(0)
 
     # ---- where things are stored ---------------------------------------------------------------
 
@@ -340,8 +352,9 @@ class System:
         from projections.runner import ProjectionSpec
 
         policy = points_policy or self.points_policy
+        lookup = self.resident_lookup
         return (
-            ProjectionSpec(DemandIndexView, DemandIndexProjection),
+            ProjectionSpec(DemandIndexView, lambda view: DemandIndexProjection(view, lookup)),
             ProjectionSpec(PointsView, lambda view: PointsProjection(view, policy)),
         )
 

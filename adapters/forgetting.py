@@ -122,6 +122,8 @@ def forget(system: System, identity: Identity, who: Forgetting, why: str) -> int
         reseal(system, store)
     kids = system.keyring.matching(list(who.resident_ids))  # a key made meanwhile goes too
     destroyed = system.keyring.forget(kids)
+    with system.index_view() as index:
+        index.forget_keys(who.resident_ids)  # nobody can be found by them any more
     with system.directory() as directory:
         directory.record_erasure(identity, who.subject, len(destroyed.kids), why)
     return len(destroyed.kids)

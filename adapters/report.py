@@ -71,7 +71,7 @@ def build_report(system: System, period: Period, scope: Places, now: datetime | 
     zone = system.local_zone
     since, until = period.window(zone)
     bucket = bucket_for(period)
-    offset = zone.utcoffset(None) or timedelta(0)
+    offset = system.utc_offset
     with system.index_view() as index, system.points_view() as ledger:
         window: dict[str, Any] = {
             "since": since,

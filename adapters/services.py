@@ -145,12 +145,12 @@ class Services:
 
         with self.system.index_view() as index:
             row = index.demand(demand_id)
+            holders = index.holders(demand_id)  # the lead and any co-claimants
         if row is None:
             return None
         where = Location(
             city=row.city, district=row.district, street=row.street, community=row.community, grid=row.grid
         )
-        holders = tuple(h for h in (row.claimant_member,) if h)
         return DemandSubject(
             demand_id=demand_id,
             location=where,

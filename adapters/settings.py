@@ -6,7 +6,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
@@ -50,6 +50,23 @@ class Settings(BaseSettings):
         default=None, description="Serve Prometheus metrics here (host:port); off when unset."
     )
     tracing: bool = Field(default=False, description="OpenTelemetry traces of Temporal calls (otel extra).")
+    time_zone: str | None = Field(
+        default=None,
+        description="Local time as a zone name (Asia/Shanghai); when set, it wins over the UTC offset.",
+    )
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"not a time zone: {value!r} (use a name like Asia/Shanghai)") from None
+        return value
+
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"
 

@@ -19,7 +19,6 @@ from pydantic import BaseModel, ConfigDict
 from adapters.bootstrap import System
 from engine.demand import aggregate_id
 from engine.eventmodel import DomainEvent
-from engine.lifecycle import Step
 from engine.policies.points import to_tenths
 from engine.status import DemandStatus
 from engine.timebank import Balance
@@ -68,13 +67,8 @@ class DemandAsOf(BaseModel):
 
     @property
     def late_by(self) -> timedelta | None:
-        """How far past its running deadline the demand was at that moment, if it was."""
-        clock = self.status.clock
-        if clock is None or not self.status.state.is_open or clock.due_at > self.at:
-            return None
-        if clock.on_due is not Step.MARK_OVERDUE:
-            return None  # the evaluation window: when it passes the demand closes unrated, it is not late
-        return self.at - clock.due_at
+        """How far past its promise the demand was at that moment, if it was."""
+        return self.status.late_by(self.at)
 
 
 @contextmanager

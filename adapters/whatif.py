@@ -35,7 +35,7 @@ from projections.scratch import Feed
 Progress = Callable[[int, int], None]
 """Told (demands done, demands in the period)."""
 
-_COLLECTED = get_topic(MicroDemand.Collected)  # type: ignore[attr-defined]
+_COLLECTED = get_topic(MicroDemand.Collected)
 
 
 class Figures(BaseModel):

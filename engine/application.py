@@ -197,12 +197,9 @@ class Demands(PydanticApplication):
         with contextlib.suppress(IntegrityError):  # an earlier attempt kept it
             self.save(rejection)
 
-    def reopen(self, demand_id: str, reason: str, at: datetime) -> DemandStatus:
-        """Reopen a demand directly in the store (a late complaint on a closed demand)."""
-        demand = self.get(demand_id)
-        demand.reopen(reason, at, self.limits)
-        self.save(demand)
-        return self._status(demand)
+    def known(self, demand_id: str) -> bool:
+        """Whether a demand with this id was ever collected (one stored event read, not its history)."""
+        return bool(self.recorder.select_events(aggregate_id(demand_id), limit=1))
 
     def get(self, demand_id: str) -> MicroDemand:
         """The demand's aggregate; DemandNotFoundError if it was never collected."""

@@ -189,6 +189,20 @@ class Withdraw(Command, update="withdraw", signal="withdrawal"):
     reason: Reason
 
 
+class Complain(Command, update="complain", signal="complaint"):
+    """A resident's late complaint about a closed demand: it reopens it, and its points are given back
+    until it closes again. Taken while the demand's workflow is kept (the complaint window)."""
+
+    step: Literal[Step.REOPEN] = Step.REOPEN
+    by: Name = "resident"
+    reason: Reason
+
+    @property
+    def verb(self) -> str:
+        """`complain`: what the resident does (the step is the reopen it causes)."""
+        return "complain"
+
+
 class Escalate(Command, update="escalate"):
     """An operator moves a demand one level up the ladder by hand."""
 

@@ -15,7 +15,7 @@ from eventsourcing.domain import event
 from engine import commands as c
 from engine import lifecycle, rules
 from engine.eventmodel import Aggregate
-from engine.lifecycle import State, Step
+from engine.lifecycle import PROMISED, State, Step
 from engine.policies.timelimits import TimeLimits
 from engine.status import DemandStatus
 from engine.values import Claimant, Clock, Location, Resident
@@ -56,6 +56,7 @@ class MicroDemand(Aggregate):
             resident=cmd.resident,
             reported_at=cmd.reported_at,
             clock=limits.clock(Stage.CLAIM, cmd.priority, at),
+            promise=limits.promise(cmd.priority, at),
             timestamp=at,
         )
 
@@ -67,13 +68,17 @@ class MicroDemand(Aggregate):
     # One method per verb, named by its step; each is called by `apply` once the rules allow it.
 
     def amend(self, cmd: c.Amend, at: datetime, limits: TimeLimits) -> None:
-        """The platform's changed content replaces the demand's; a new priority restarts the claim clock."""
-        clock = None
-        if cmd.priority is not self.priority and self.clock is not None:
-            clock = limits.clock(Stage.CLAIM, cmd.priority, self.clock.started_at)
+        """The platform's changed content replaces the demand's; a new priority restarts the claim
+        clock and the promise from when they started (a promise already broken stays broken)."""
+        clock = promise = None
+        if cmd.priority is not self.priority:
+            if self.clock is not None:
+                clock = limits.clock(Stage.CLAIM, cmd.priority, self.clock.started_at)
+            if self.promise is not None and not self.late:
+                promise = limits.promise(cmd.priority, self.promise.started_at)
         content = cmd.model_dump(exclude={"step", "actor"})
         content["resident"] = self._kept_resident(cmd.resident)
-        self._amended(**content, clock=clock, timestamp=at)
+        self._amended(**content, clock=clock, promise=promise, timestamp=at)
 
     def _kept_resident(self, resident: Resident) -> Resident:
         """A forgotten resident (a payload replayed after their key was destroyed) changes nothing."""
@@ -99,10 +104,9 @@ class MicroDemand(Aggregate):
         self._dispatched(by=cmd.by, to=cmd.to, note=cmd.note, timestamp=at)
 
     def claim(self, cmd: c.Claim, at: datetime, limits: TimeLimits) -> None:
-        """A member and their unit take it; the handling clock runs from collection ("2310")."""
+        """A member and their unit take it; the promise, running since collection, is its deadline."""
         claimant = Claimant(member=cmd.member, unit=cmd.unit, co_claimants=cmd.co_claimants)
-        handle_clock = limits.clock(Stage.HANDLE, self.priority, self.handling_from)
-        self._claimed(claimant=claimant, clock=handle_clock, timestamp=at)
+        self._claimed(claimant=claimant, clock=self._handling_clock(at, limits), timestamp=at)
 
     def release(self, cmd: c.Release, at: datetime, limits: TimeLimits) -> None:
         """The holder gives it back; the claim clock starts again."""
@@ -122,19 +126,19 @@ class MicroDemand(Aggregate):
         clock = limits.clock(Stage.EVALUATE, self.priority, at)
         self._followed_up(worker=cmd.worker, resolved=cmd.resolved, note=cmd.note, clock=clock, timestamp=at)
         if not cmd.resolved:
-            self._reopen("follow-up found it unresolved", at, limits)
+            self._reopen(cmd.worker, "follow-up found it unresolved", at, limits)
 
     def evaluate(self, cmd: c.Evaluate, at: datetime, limits: TimeLimits) -> None:
         """The resident's rating: a positive one closes it, an unsatisfied one reopens it."""
         self._evaluated(rating=cmd.rating, comment=cmd.comment, by=cmd.by, timestamp=at)
         if cmd.rating.is_positive:
-            self._closed(outcome=cmd.rating.outcome, on_time=not self.ever_overdue, timestamp=at)
+            self._closed(outcome=cmd.rating.outcome, on_time=self.on_time, timestamp=at)
         else:
-            self._reopen("the resident is unsatisfied", at, limits)
+            self._reopen(cmd.by, "the resident is unsatisfied", at, limits)
 
     def close(self, cmd: c.CloseUnrated, at: datetime, limits: TimeLimits) -> None:
         """The evaluation window passed without a rating: close it as not rated."""
-        self._closed(outcome=Outcome.NOT_RATED, on_time=not self.ever_overdue, timestamp=at)
+        self._closed(outcome=Outcome.NOT_RATED, on_time=self.on_time, timestamp=at)
 
     def withdraw(self, cmd: c.Withdraw, at: datetime, limits: TimeLimits) -> None:
         """The resident withdraws it."""
@@ -160,21 +164,36 @@ class MicroDemand(Aggregate):
         self._reassigned(by=cmd.by, claimant=claimant, reason=cmd.reason, timestamp=at)
 
     def extend(self, cmd: c.Extend, at: datetime, limits: TimeLimits) -> None:
-        """An operator moves the running deadline later."""
-        clock = limits.extended(self._running_clock(), cmd.extra)
-        self._extended(by=cmd.by, extra=cmd.extra, reason=cmd.reason, clock=clock, timestamp=at)
+        """An operator moves the running deadlines later: the step clock's, and the promise's while it
+        still runs (a promise already broken stays broken: the demand was late)."""
+        clock = limits.extended(self.clock, cmd.extra) if self.clock is not None else None
+        promise = limits.extended(self.promise, cmd.extra) if self.promise and self.promise_running else None
+        if clock is None and promise is None:  # pragma: no cover - every open state has a deadline
+            raise lifecycle.Refused(self.demand_id, self.state, Step.EXTEND, "no time limit is running")
+        self._extended(
+            by=cmd.by, extra=cmd.extra, reason=cmd.reason, clock=clock, promise=promise, timestamp=at
+        )
 
     def warn(self, cmd: c.Warn, at: datetime, limits: TimeLimits) -> None:
-        """The timer: the running limit is nearly used up."""
-        clock = self._running_clock()
-        self._warned(stage=clock.stage, due_at=clock.due_at, timestamp=at)
+        """The timer: a limit is nearly used up (the promise's, or the step clock's); once per clock."""
+        on_promise = self.status().timer_acts_on_promise(Step.WARN)
+        clock = self._timed_clock(on_promise)
+        self._warned(stage=clock.stage, due_at=clock.due_at, promise=on_promise, timestamp=at)
 
     def mark_overdue(self, cmd: c.MarkOverdue, at: datetime, limits: TimeLimits) -> None:
-        """The timer: the deadline passed; escalate one level unless at the top."""
-        clock = self._running_clock()
-        self._overdue(stage=clock.stage, due_at=clock.due_at, level=self.level, timestamp=at)
+        """The timer: a deadline passed; escalate one level unless at the top.
+
+        Past the promise, the demand is late until it ends, whatever rung it reaches; past a step
+        clock's deadline (the claim, an escalation window, the follow-up), it only moves up.
+        """
+        on_promise = self.status().timer_acts_on_promise(Step.MARK_OVERDUE)
+        clock = self._timed_clock(on_promise)
+        self._overdue(
+            stage=clock.stage, due_at=clock.due_at, level=self.level, promise=on_promise, timestamp=at
+        )
         if self.level.above is not None:
-            self._escalate("system", f"{clock.stage.value} deadline passed", at, limits, True)
+            what = "the promised time limit" if on_promise else f"the {clock.stage.value} deadline"
+            self._escalate("system", f"{what} passed", at, limits, True)
 
     def commend(self, cmd: c.Commend, at: datetime, limits: TimeLimits) -> None:
         """Praise for good work, which earns the claimants points."""
@@ -186,33 +205,54 @@ class MicroDemand(Aggregate):
         for reporter in reporters:
             self._absorbed(by=cmd.by, duplicate_id=cmd.duplicate_id, reporter=reporter, timestamp=at)
 
-    def reopen(self, reason: str, at: datetime, limits: TimeLimits) -> None:
-        """Reopen a followed-up, evaluated or closed demand (a complaint, a late bad rating)."""
-        lifecycle.check(self.demand_id, self.state, Step.REOPEN)
-        self._reopen(reason, at, limits)
+    def reopen(self, cmd: c.Complain, at: datetime, limits: TimeLimits) -> None:
+        """A late complaint reopens a closed demand, with a fresh promise (its points are given back)."""
+        self._reopen(cmd.by, cmd.reason, at, limits)
 
-    def _reopen(self, reason: str, at: datetime, limits: TimeLimits) -> None:
-        clock = limits.clock(Stage.HANDLE, self.priority, at)  # a fresh handling clock
-        self._reopened(reason=reason, clock=clock, timestamp=at)
+    def _reopen(self, by: str, reason: str, at: datetime, limits: TimeLimits) -> None:
+        """Back to the claimant: a fresh promise from now, unless the demand is late already (then it
+        stays late, and its rung's window runs from now)."""
+        promise = None
+        if self.promise is None:  # collected before promises: a fresh handling clock, as then
+            clock: Clock | None = limits.clock(Stage.HANDLE, self.priority, at)
+        elif self.late:
+            clock = limits.escalated(Stage.HANDLE, self.priority, at)
+        else:
+            clock, promise = None, limits.promise(self.priority, at)
+        self._reopened(by=by, reason=reason, clock=clock, promise=promise, timestamp=at)
+
+    def _handling_clock(self, at: datetime, limits: TimeLimits) -> Clock | None:
+        """The step clock of a claimed demand: none while its promise runs (the promise is the
+        deadline); a late demand's rung gets its window from now."""
+        if self.promise is None:  # collected before promises: the handling clock from collection
+            return limits.clock(Stage.HANDLE, self.priority, self.reopened_at or self.collected_at)
+        return limits.escalated(Stage.HANDLE, self.priority, at) if self.late else None
 
     def _escalate(self, by: str, reason: str, at: datetime, limits: TimeLimits, automatic: bool) -> None:
         to_level = self.level.above
         assert to_level is not None  # guarded by rules.check and the caller
-        clock = limits.escalated(self._running_clock(), self.priority, at)
+        stage = self.clock.stage if self.clock is not None else Stage.HANDLE
+        clock = limits.escalated(stage, self.priority, at)
         self._escalated(
             by=by, reason=reason, automatic=automatic, from_level=self.level, to_level=to_level,
             to_unit=self.location.unit_at(to_level), clock=clock, timestamp=at,
         )  # fmt: skip
 
-    def _running_clock(self) -> Clock:
-        if self.clock is None:  # pragma: no cover - every open state has a clock
-            raise lifecycle.Refused(self.demand_id, self.state, Step.EXTEND, "no time limit is running")
-        return self.clock
+    def _timed_clock(self, on_promise: bool) -> Clock:
+        clock = self.promise if on_promise else self.clock
+        if clock is None:  # pragma: no cover - every open state has a deadline
+            raise lifecycle.Refused(self.demand_id, self.state, Step.WARN, "no time limit is running")
+        return clock
 
     @property
-    def handling_from(self) -> datetime:
-        """When the handling clock starts: collection, or the last reopen ("2310" rule)."""
-        return self.reopened_at or self.collected_at
+    def promise_running(self) -> bool:
+        """Whether the promise still waits to be kept: not yet handled, and not yet broken."""
+        return self.promise is not None and self.state in PROMISED and not self.late
+
+    @property
+    def on_time(self) -> bool:
+        """Whether the demand kept its promise (demands from before promises: every deadline)."""
+        return not (self.ever_late if self.promise is not None else self.ever_overdue)
 
     def status(self, limits: TimeLimits | None = None) -> DemandStatus:
         """The demand's current standing, without the resident's personal data.
@@ -228,7 +268,8 @@ class MicroDemand(Aggregate):
             title=self.title, channel=self.channel, category=self.category, priority=self.priority,
             post=self.post, location=self.location, level=self.level,
             responsible_unit=self.responsible_unit, claimant=self.claimant, clock=self.clock,
-            warned=self.warned, overdue=self.overdue, escalations=self.escalations,
+            warned=self.warned, overdue=self.overdue, promise=self.promise,
+            promise_warned=self.promise_warned, late=self.late, escalations=self.escalations,
             reopened=self.reopen_count, rating=self.rating, outcome=self.outcome,
             merged_into=self.merged_into, duplicates=tuple(self.duplicates),
             collected_at=self.collected_at, closed_at=self.closed_at, updated_at=self.modified_on,
@@ -236,13 +277,36 @@ class MicroDemand(Aggregate):
         )  # fmt: skip
 
     # ---- events: the state changes ---------------------------------------------------------
+    #
+    # Most event classes are generated from the signatures below. Those that gained a field after
+    # events of theirs were stored are declared here instead, so the field has a default and the
+    # events stored before it still load (a generated class has no defaults).
 
-    @event("Collected")
+    class Collected(Aggregate.Created):
+        """A demand was recorded, with its claim clock and (since issue 14) its promise."""
+
+        demand_id: str
+        source: str
+        external_id: str
+        kind: Kind
+        title: str
+        description: str
+        channel: Channel
+        category: str
+        priority: Priority
+        post: str | None
+        location: Location
+        resident: Resident
+        reported_at: datetime | None
+        clock: Clock
+        promise: Clock | None = None
+
+    @event(Collected)
     def __init__(
         self, demand_id: str, source: str, external_id: str, kind: Kind, title: str,
         description: str, channel: Channel, category: str, priority: Priority, post: str | None,
         location: Location, resident: Resident, reported_at: datetime | None, clock: Clock,
-        timestamp: datetime,
+        timestamp: datetime, promise: Clock | None = None,
     ) -> None:  # fmt: skip
         self.demand_id = demand_id
         self.kind, self.title, self.description = kind, title, description
@@ -254,7 +318,9 @@ class MicroDemand(Aggregate):
         self.responsible_unit = location.community
         self.claimant: Claimant | None = None
         self.clock: Clock | None = clock
+        self.promise: Clock | None = promise
         self.warned = self.overdue = self.ever_overdue = False
+        self.promise_warned = self.late = self.ever_late = False
         self.escalations = self.reopen_count = 0
         self.rating: Rating | None = None
         self.outcome: Outcome | None = None
@@ -266,17 +332,42 @@ class MicroDemand(Aggregate):
         self.closed_at: datetime | None = None
         self.ended_at: datetime | None = None
 
-    def _move(self, step: Step, clock: Clock | None = None, at: datetime | None = None) -> None:
+    def _move(self, step: Step, at: datetime | None = None) -> None:
         self.state = lifecycle.next_state(self.state, step)
-        if clock is not None or self.state.is_final:
-            self.clock, self.warned, self.overdue = clock, False, False
+        if self.state.is_final:  # resolved, one way or another: nothing runs, nothing is late
+            self._run(None)
+            self.promise_warned = self.late = False
         self.ended_at = at if self.state.is_final else None
 
-    @event("Amended")
+    def _run(self, clock: Clock | None) -> None:
+        """A new step clock (or none): the warning and overdue marks of the old one go with it."""
+        self.clock, self.warned, self.overdue = clock, False, False
+
+    def _promise(self, promise: Clock, at: datetime) -> None:
+        self.promise, self.promise_warned = promise, promise.warned_by(at)
+
+    class Amended(Aggregate.Event):
+        """The platform pushed changed content; a new priority restarts the claim clock and promise."""
+
+        kind: Kind
+        title: str
+        description: str
+        channel: Channel
+        category: str
+        priority: Priority
+        post: str | None
+        location: Location
+        resident: Resident
+        reported_at: datetime | None
+        clock: Clock | None
+        promise: Clock | None = None
+
+    @event(Amended)
     def _amended(
         self, kind: Kind, title: str, description: str, channel: Channel, category: str,
         priority: Priority, post: str | None, location: Location, resident: Resident,
         reported_at: datetime | None, clock: Clock | None, timestamp: datetime,
+        promise: Clock | None = None,
     ) -> None:  # fmt: skip
         self.kind, self.title, self.description = kind, title, description
         self.channel, self.category, self.priority, self.post = channel, category, priority, post
@@ -287,6 +378,8 @@ class MicroDemand(Aggregate):
         if clock is not None:
             self.clock, self.overdue = clock, False
             self.warned = clock.warned_by(timestamp)
+        if promise is not None:
+            self._promise(promise, timestamp)
 
     @event("Supplemented")
     def _supplemented(self, by: str, text: str, attachments: tuple[str, ...], timestamp: datetime) -> None:
@@ -297,25 +390,29 @@ class MicroDemand(Aggregate):
         self._move(Step.DISPATCH)
 
     @event("Claimed")
-    def _claimed(self, claimant: Claimant, clock: Clock, timestamp: datetime) -> None:
+    def _claimed(self, claimant: Claimant, clock: Clock | None, timestamp: datetime) -> None:
         self.claimant = claimant
-        self._move(Step.CLAIM, clock)
+        self._move(Step.CLAIM)
+        self._run(clock)
 
     @event("Released")
     def _released(self, member: str, reason: str, clock: Clock, timestamp: datetime) -> None:
         self.claimant = None
-        self._move(Step.RELEASE, clock)
+        self._move(Step.RELEASE)
+        self._run(clock)
 
     @event("Handled")
     def _handled(
         self, member: str, hours: float, note: str, evidence: tuple[str, ...], clock: Clock,
         timestamp: datetime,
     ) -> None:  # fmt: skip
-        self._move(Step.HANDLE, clock)
+        self._move(Step.HANDLE)
+        self._run(clock)
 
     @event("FollowedUp")
     def _followed_up(self, worker: str, resolved: bool, note: str, clock: Clock, timestamp: datetime) -> None:
-        self._move(Step.FOLLOW_UP, clock)
+        self._move(Step.FOLLOW_UP)
+        self._run(clock)
 
     @event("Evaluated")
     def _evaluated(self, rating: Rating, comment: str, by: str, timestamp: datetime) -> None:
@@ -328,12 +425,27 @@ class MicroDemand(Aggregate):
         self.closed_at = timestamp
         self._move(Step.CLOSE, at=timestamp)
 
-    @event("Reopened")
-    def _reopened(self, reason: str, clock: Clock, timestamp: datetime) -> None:
+    class Reopened(Aggregate.Event):
+        """Back to the claimant, with a fresh promise (or, once late, its rung's window): by an
+        unresolved follow-up, an unsatisfied rating, or a late complaint (`by` whom)."""
+
+        reason: str
+        clock: Clock | None
+        promise: Clock | None = None
+        by: str | None = None
+
+    @event(Reopened)
+    def _reopened(
+        self, reason: str, clock: Clock | None, timestamp: datetime, promise: Clock | None = None,
+        by: str | None = None,
+    ) -> None:  # fmt: skip
         self.reopen_count += 1
         self.reopened_at = timestamp
         self.rating, self.outcome, self.closed_at = None, None, None
-        self._move(Step.REOPEN, clock)
+        self._move(Step.REOPEN)
+        self._run(clock)
+        if promise is not None:
+            self._promise(promise, timestamp)
 
     @event("Withdrawn")
     def _withdrawn(self, by: str, reason: str, timestamp: datetime) -> None:
@@ -358,7 +470,8 @@ class MicroDemand(Aggregate):
     ) -> None:  # fmt: skip
         self.level, self.responsible_unit = to_level, to_unit
         self.escalations += 1
-        self._move(Step.ESCALATE, clock)
+        self._move(Step.ESCALATE)
+        self._run(clock)
 
     @event("Transferred")
     def _transferred(self, by: str, from_unit: str, to_unit: str, reason: str, timestamp: datetime) -> None:
@@ -368,18 +481,57 @@ class MicroDemand(Aggregate):
     def _reassigned(self, by: str, claimant: Claimant, reason: str, timestamp: datetime) -> None:
         self.claimant = claimant
 
-    @event("Extended")
-    def _extended(self, by: str, extra: timedelta, reason: str, clock: Clock, timestamp: datetime) -> None:
-        self.clock, self.overdue = clock, False
-        self.warned = clock.warned_by(timestamp)
+    class Extended(Aggregate.Event):
+        """An operator moved the deadlines later: the step clock's and the running promise's."""
 
-    @event("Warned")
-    def _warned(self, stage: Stage, due_at: datetime, timestamp: datetime) -> None:
-        self.warned = True
+        by: str
+        extra: timedelta
+        reason: str
+        clock: Clock | None
+        promise: Clock | None = None
 
-    @event("Overdue")
-    def _overdue(self, stage: Stage, due_at: datetime, level: Level, timestamp: datetime) -> None:
-        self.overdue = self.ever_overdue = True
+    @event(Extended)
+    def _extended(
+        self, by: str, extra: timedelta, reason: str, clock: Clock | None, timestamp: datetime,
+        promise: Clock | None = None,
+    ) -> None:  # fmt: skip
+        if clock is not None:
+            self.clock, self.overdue = clock, False
+            self.warned = clock.warned_by(timestamp)
+        if promise is not None:
+            self._promise(promise, timestamp)
+
+    class Warned(Aggregate.Event):
+        """A limit is nearly used up: the step clock's, or (`promise`) the promise's."""
+
+        stage: Stage
+        due_at: datetime
+        promise: bool = False
+
+    @event(Warned)
+    def _warned(self, stage: Stage, due_at: datetime, timestamp: datetime, promise: bool = False) -> None:
+        if promise:
+            self.promise_warned = True
+        else:
+            self.warned = True
+
+    class Overdue(Aggregate.Event):
+        """A deadline passed: the step clock's, or (`promise`) the promise's, which makes it late."""
+
+        stage: Stage
+        due_at: datetime
+        level: Level
+        promise: bool = False
+
+    @event(Overdue)
+    def _overdue(
+        self, stage: Stage, due_at: datetime, level: Level, timestamp: datetime, promise: bool = False
+    ) -> None:
+        if promise:
+            self.late = self.ever_late = True
+        else:
+            self.overdue = True
+        self.ever_overdue = True
 
     @event("Commended")
     def _commended(self, by: str, note: str, timestamp: datetime) -> None:

@@ -74,6 +74,8 @@ OPEN = frozenset(
 )
 FINAL = frozenset({State.CLOSED, State.WITHDRAWN, State.MERGED})
 UNCLAIMED = frozenset({State.COLLECTED, State.DISPATCHED})
+PROMISED = frozenset(UNCLAIMED | {State.CLAIMED})
+"""The states in which the promise to the resident ("2310") runs: from collection until handled."""
 _ACTIVE = frozenset(OPEN - {State.EVALUATED})
 
 
@@ -96,7 +98,9 @@ TRANSITIONS: dict[Step, Transition] = {
     Step.FOLLOW_UP: Transition(frozenset({State.HANDLED}), State.FOLLOWED_UP),
     Step.EVALUATE: Transition(frozenset({State.FOLLOWED_UP}), State.EVALUATED),
     Step.CLOSE: Transition(frozenset({State.EVALUATED, State.FOLLOWED_UP}), State.CLOSED),
-    Step.REOPEN: Transition(frozenset({State.FOLLOWED_UP, State.EVALUATED, State.CLOSED}), State.CLAIMED),
+    # A reopen asked for is a late complaint about a closed demand; an unresolved follow-up and an
+    # unsatisfied rating reopen a demand as part of their own step.
+    Step.REOPEN: Transition(frozenset({State.CLOSED}), State.CLAIMED),
     Step.WITHDRAW: Transition(_ACTIVE, State.WITHDRAWN),
     Step.MERGE: Transition(_ACTIVE, State.MERGED),
     Step.ABSORB: Transition(_ACTIVE, None),

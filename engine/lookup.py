@@ -57,5 +57,7 @@ class ResidentLookup:
         return self._hash("name", normal_name(name))
 
     def keys(self, resident: Resident) -> set[str]:
-        """The index keys of a resident: their phone number's and their name's."""
+        """The index keys of a resident: their phone number's and their name's (none once forgotten)."""
+        if resident.forgotten:
+            return set()
         return {k for k in (self.phone(resident.phone), self.name(resident.name)) if k is not None}

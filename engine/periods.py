@@ -39,6 +39,26 @@ class Period(BaseModel):
         first, last = _bounds(cleaned)
         return cls(first=first, last=last, label=cleaned.upper() if "q" in cleaned.lower() else cleaned)
 
+    @classmethod
+    def due(cls, text: str, today: date) -> Period:
+        """The days an operator asks what is due in: `today`, `tomorrow`, `week` (this Monday to
+        Sunday, as ISO weeks count), or any period `parse` reads."""
+        word = text.strip().lower()
+        if word == "today":
+            return cls(first=today, last=today, label="today")
+        if word == "tomorrow":
+            tomorrow = today + timedelta(days=1)
+            return cls(first=tomorrow, last=tomorrow, label="tomorrow")
+        if word == "week":
+            monday = today - timedelta(days=today.weekday())
+            return cls(first=monday, last=monday + timedelta(days=6), label="this week")
+        try:
+            return cls.parse(text)
+        except ValueError:
+            raise ValueError(
+                f"not a span to be due in: {text!r} (use today, tomorrow, week or {PERIOD_HELP})"
+            ) from None
+
     def window(self, zone: tzinfo) -> tuple[datetime, datetime]:
         """The period as [since, until) instants in the time zone its days are counted in."""
         since = datetime.combine(self.first, time(0), zone)

@@ -1,7 +1,7 @@
 """What-if: one demand's history lived again under another time-limit policy. Pure: no I/O.
 
 What people did to a demand (claim, handle, follow up, evaluate, an operator's escalation,
-transfer or extension, a withdrawal, a merge, a late reopen) are facts: they happened when
+transfer or extension, a withdrawal, a merge, a late complaint) are facts: they happened when
 they happened, whatever the policy. What the timers did (Warned, Overdue, the automatic
 escalation after it, a close for want of a rating) follows from the policy. So a demand is
 re-simulated by replaying its facts in time order through the real aggregate under the other
@@ -32,17 +32,16 @@ TIMER_EVENTS = frozenset({"Warned", "Overdue", "Closed"})
 
 @dataclass(frozen=True)
 class Fact:
-    """Something a person did to a demand at a time: a command, or a late reopen in the store."""
+    """Something a person did to a demand at a time: a command."""
 
     at: datetime
-    command: c.Command | None
-    reopen_reason: str | None = None
+    command: c.Command
     reporters: tuple[Resident, ...] = ()
 
     @property
     def name(self) -> str:
-        """The step as people say it: `claim`, `follow-up`, `reopen`."""
-        return self.command.verb if self.command is not None else "reopen"
+        """The step as people say it: `claim`, `follow-up`, `complain`."""
+        return self.command.verb
 
 
 @dataclass
@@ -104,7 +103,7 @@ def _fact(e: Any, previous: Any) -> Fact | None:
         case "Reopened":
             if _reopens_by_itself(previous):
                 return None
-            return Fact(at, None, reopen_reason=e.reason)
+            return Fact(at, c.Complain(by=e.by or "resident", reason=e.reason or "complaint"))
         case "Withdrawn":
             return Fact(at, c.Withdraw(by=e.by, reason=e.reason))
         case "Merged":
@@ -146,27 +145,25 @@ def resimulate(events: Sequence[DomainEvent], limits: TimeLimits, horizon: datet
     demand = MicroDemand.collect(first.command, first.at, limits)
     now = first.at
     for fact in rest:
-        now = _fire_timers(demand, now, fact.at, limits, inclusive=False)
+        now = fire_timers(demand, now, fact.at, limits, inclusive=False)
         try:
             _apply(demand, fact, limits)
         except Refused as refusal:
             result.refused.append(f"{fact.at.isoformat()} {fact.name}: {refusal.why}")
         now = max(now, fact.at)
-    _fire_timers(demand, now, horizon, limits, inclusive=True)
+    fire_timers(demand, now, horizon, limits, inclusive=True)
     result.events = list(demand.collect_events())  # type: ignore[arg-type]
     return result
 
 
 def _apply(demand: MicroDemand, fact: Fact, limits: TimeLimits) -> None:
-    if fact.command is None:
-        demand.reopen(fact.reopen_reason or "", fact.at, limits)
-    elif isinstance(fact.command, c.Absorb):
+    if isinstance(fact.command, c.Absorb):
         demand.absorb(fact.command, list(fact.reporters), fact.at)
     else:
         demand.apply(fact.command, fact.at, limits)
 
 
-def _fire_timers(
+def fire_timers(
     demand: MicroDemand, now: datetime, until: datetime, limits: TimeLimits, *, inclusive: bool
 ) -> datetime:
     """Act on every alarm due before `until` (or at it, if `inclusive`); a past alarm acts at once.

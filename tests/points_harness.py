@@ -10,7 +10,7 @@ from typing import Any
 from adapters.bootstrap import System
 from adapters.settings import Settings
 from engine.application import Demands
-from engine.commands import Claim, CloseUnrated, Commend, Evaluate, FollowUp, Handle, Submission
+from engine.commands import Claim, CloseUnrated, Commend, Complain, Evaluate, FollowUp, Handle, Submission
 from engine.status import DemandStatus
 from engine.values import Location, Resident
 from engine.vocabulary import Channel, Kind, Priority, Rating
@@ -91,9 +91,9 @@ class Driver:
             self.record(demand, Evaluate(rating=rating), closed_at)
 
     def reopen(self, demand: str, at: datetime) -> None:
-        """Reopen a closed demand straight in the store (a late complaint)."""
-        status = self.app.reopen(demand, "the light failed again", at)
-        self.versions[demand] = status.version
+        """A late complaint reopens a closed demand (at the version the store holds it)."""
+        self.versions[demand] = self.app.status(demand).version
+        self.record(demand, Complain(reason="the light failed again"), at)
 
 
 @contextmanager

@@ -34,7 +34,11 @@ LOGGING_VERBS = frozenset({"up", "worker", "projections", "seed", "api"})
 
 @app.callback()
 def _configure(ctx: typer.Context) -> None:
-    settings = system().settings
+    from adapters.cli.output import use_local_time
+
+    current = system()
+    use_local_time(current.local_zone, current.zone_label)
+    settings = current.settings
     if ctx.invoked_subcommand in LOGGING_VERBS:
         from engine.logs import configure_logging
 

@@ -11,7 +11,7 @@ import typer
 
 from adapters.cli.options import DemandId, Json
 from adapters.cli.output import console, fail, print_json, show_status
-from adapters.cli.runtime import build, identity, run, services
+from adapters.cli.runtime import build, identity, run, services, system
 from engine.vocabulary import Rating
 
 if TYPE_CHECKING:
@@ -162,6 +162,21 @@ def withdraw(
 
 
 @app.command(rich_help_panel=PANEL)
+def complain(
+    demand_id: DemandId,
+    reason: Annotated[str, typer.Option(help="What is wrong again (recorded).")],
+    actor: Annotated[str, typer.Option("--as", help="Who complains.")] = "resident",
+    as_json: Json = False,
+) -> None:
+    """A resident's late complaint about a closed demand: it reopens it with a fresh promise, and the
+    points it earned are given back until it closes again. Taken within the complaint window
+    (`complaint_window` of the time-limit policy, 30 days by default) after the demand closed."""
+    from engine.commands import Complain
+
+    send(demand_id, build(Complain, by=actor, reason=reason), as_json)
+
+
+@app.command(rich_help_panel=PANEL)
 def commend(
     demand_id: DemandId,
     note: str = "",
@@ -205,7 +220,9 @@ def status(
     if not as_json and current.clock and current.state.is_open:
         alarm = current.next_alarm()
         if alarm:
-            console.print(f"next: {alarm.step.value.replace('_', ' ')} at {alarm.at:%Y-%m-%d %H:%M} UTC")
+            zone = system().local_zone
+            what = alarm.step.value.replace("_", " ") + (" (the promise)" if alarm.promise else "")
+            console.print(f"next: {what} at {alarm.at.astimezone(zone):%Y-%m-%d %H:%M} {system().zone_label}")
 
 
 def _read(path: Path) -> str:

@@ -10,7 +10,7 @@ import typer
 
 from adapters.cli.loop import send
 from adapters.cli.options import AsOf, DemandId, Json, Reason, ScopeOption
-from adapters.cli.output import console, fail, lateness, print_json, table
+from adapters.cli.output import console, fail, lateness, print_json, span, table
 from adapters.cli.runtime import (
     allowed,
     build,
@@ -22,6 +22,7 @@ from adapters.cli.runtime import (
     run,
     services,
     store_system,
+    system,
 )
 from engine.lifecycle import State, Step
 from engine.vocabulary import Act, Priority
@@ -38,23 +39,52 @@ def demands(
     open_only: Annotated[bool, typer.Option("--open", help="Only demands still open.")] = False,
     scope_text: ScopeOption = None,
     priority: Annotated[Priority | None, typer.Option(help="Only this priority.")] = None,
-    member: Annotated[str | None, typer.Option(help="Only demands held by this member.")] = None,
+    member: Annotated[
+        str | None, typer.Option(help="Only demands this member holds, as the lead or a co-claimant.")
+    ] = None,
+    due: Annotated[
+        str | None,
+        typer.Option(
+            help="Only open demands whose next deadline falls today, tomorrow, this week "
+            "(`week`) or in a period (2026-03-01, 2026-03), local time; soonest first."
+        ),
+    ] = None,
+    phone: Annotated[str | None, typer.Option(help="Only demands this phone number reported.")] = None,
+    resident_name: Annotated[
+        str | None, typer.Option(help="Only demands a resident of this name reported.")
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, max=10_000, help="At most this many rows.")] = 50,
     as_json: Json = False,
 ) -> None:
-    """The ticket list: demands by state, place, priority or holder, newest first."""
-    with store_system().index_view() as index:
+    """The ticket list: demands by state, place, priority, holder, deadline or resident; newest first.
+
+    A resident is found by keyed hashes of the phone number and name they reported the demand with
+    (a merged duplicate's reporter too), by those who may see residents' data; the index never
+    holds the number or the name itself.
+    """
+    current = store_system()
+    keys: list[str] = []
+    if phone is not None or resident_name is not None:
+        allowed(Act.REVEAL)  # those who may see residents' data may find their demands by it
+        lookup = current.resident_lookup
+        for key in (lookup.phone(phone or ""), lookup.name(resident_name or "")):
+            if key is not None:
+                keys.append(key)
+        if not keys:
+            fail("give a phone number with digits, or a name", 2)
+    window = due_window(due) if due is not None else None
+    with current.index_view() as index:
         rows = index.list_demands(
-            state=state, open_only=open_only, scope=places(Act.READ, scope_text), priority=priority,
-            claimant_member=member, limit=limit,
+            state=state, open_only=open_only or window is not None, scope=places(Act.READ, scope_text),
+            priority=priority, holder=member, keys=tuple(keys), due=window, limit=limit,
         )  # fmt: skip
     if as_json:
         print_json(rows)
         return
     console.print(
         table(
-            f"Demands ({len(rows)}{'+' if len(rows) == limit else ''})",
-            ["demand", "title", "state", "priority", "community", "level", "held by", "due", "collected"],
+            f"Demands ({len(rows)}{'+' if len(rows) == limit else ''})" + (f", due {due}" if due else ""),
+            ["demand", "title", "state", "priority", "community", "rung", "held by", "next due", "collected"],
             (
                 (
                     r.demand_id,
@@ -64,13 +94,24 @@ def demands(
                     r.community,
                     r.level.value,
                     r.claimant_member,
-                    r.due_at if r.state.is_open else None,
+                    r.next_due_at,
                     r.collected_at,
                 )
                 for r in rows
             ),
         )
     )
+
+
+def due_window(text: str) -> tuple[datetime, datetime]:
+    """`today`, `tomorrow`, `week` or a period as [from, until) in local time; a bad one is one line."""
+    from engine.periods import Period
+
+    zone = system().local_zone
+    try:
+        return Period.due(text, datetime.now(zone).date()).window(zone)
+    except ValueError as error:
+        fail(str(error), 2)
 
 
 @app.command(rich_help_panel=PANEL)
@@ -108,7 +149,11 @@ def overdue(
     as_of_text: AsOf = None,
     as_json: Json = False,
 ) -> None:
-    """Open demands past (or near) their deadline, most overdue first (with --as-of: the board then)."""
+    """Open demands past (or near) their promise, most overdue first (with --as-of: the board then).
+
+    Overdue is past the promise (the 2310 limit from collection, extended if it was): a demand
+    stays on the board, whatever rung the escalations took it to, until it ends.
+    """
     at = moment(as_of_text) if as_of_text is not None else None
     with index_view_at(at) as index:
         rows = index.overdue(
@@ -120,7 +165,7 @@ def overdue(
     if as_json:
         print_json(rows)
         return
-    columns = ["demand", "title", "priority", "state", "waiting for", "level", "responsible", "due",
+    columns = ["demand", "title", "priority", "state", "rung", "responsible", "promised by", "limit",
                "late by", "escalations"]  # fmt: skip
     console.print(
         table(
@@ -132,10 +177,10 @@ def overdue(
                     r.title,
                     r.priority.value,
                     r.state.value,
-                    r.stage.value if r.stage else None,
                     r.level.value,
                     r.responsible_unit,
-                    r.due_at,
+                    r.promised_by,
+                    span(r.limit),
                     lateness(r.overdue_by),
                     r.escalations,
                 )

@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -21,6 +21,18 @@ if TYPE_CHECKING:
 
 console = Console(width=None if sys.stdout.isatty() else 160)  # piped: wide, not cut to 80
 err_console = Console(stderr=True)
+
+
+class _LocalTime:
+    """The zone every table shows times in, and its label (set once per run from the settings)."""
+
+    zone: tzinfo = UTC
+    label: str = "UTC"
+
+
+def use_local_time(zone: tzinfo, label: str) -> None:
+    """Show every table's times in `zone`, labelled `label` once per table."""
+    _LocalTime.zone, _LocalTime.label = zone, label
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -41,11 +53,11 @@ def print_json(data: Any) -> None:
 
 
 def cell(value: Any) -> str:
-    """A table cell: times to the minute, None as a dash, rates as percentages, text escaped."""
+    """A table cell: times to the minute in local time, None as a dash, text escaped."""
     if value is None:
         return "-"
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        return value.astimezone(_LocalTime.zone).strftime("%Y-%m-%d %H:%M")
     if isinstance(value, float):
         return f"{value:g}"
     return escape(printable(str(value)))  # residents' text may hold [brackets] rich would eat as markup
@@ -68,6 +80,13 @@ def lateness(overdue_by: timedelta) -> str:
     if overdue_by >= timedelta(0):
         return format_duration(overdue_by)
     return f"due in {format_duration(-overdue_by)}"
+
+
+def span(value: timedelta | None) -> str | None:
+    """A length of time, compactly ("2d", "1d4h"), or None."""
+    from engine.policies.timelimits import format_duration
+
+    return format_duration(value) if value is not None else None
 
 
 def local(value: datetime | None, zone: tzinfo) -> datetime | None:
@@ -108,17 +127,26 @@ def _is_figure(value: Any) -> bool:
 
 
 def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
-    """A rich table: figures right-aligned and never broken, text wrapped rather than cut."""
+    """A rich table: figures right-aligned and never broken, words (ids, states, names) whole, text
+    wrapped rather than cut; times in local time, the zone said once in the title."""
     materialised = [list(row) for row in rows]
+    if any(isinstance(v, datetime) for row in materialised for v in row):
+        title = f"{title} · times {_LocalTime.label}" if title else f"times {_LocalTime.label}"
     result = Table(
         title=escape(title), title_justify="left", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False
     )
     for index, column in enumerate(columns):
+        cells = [cell(row[index]) for row in materialised]
         figures = bool(materialised) and all(_is_figure(row[index]) for row in materialised)
         if figures:
             result.add_column(column, justify="right", no_wrap=True)
-        else:  # keep short labels whole; let long text (titles, notes) wrap
-            widest = max([len(column), *(len(cell(row[index])) for row in materialised)])
+        elif all(  # ids, words and times: never broken in the middle
+            isinstance(row[index], datetime) or (" " not in c and len(c) <= 60)
+            for row, c in zip(materialised, cells, strict=True)
+        ):
+            result.add_column(column, no_wrap=True, min_width=max([len(column), *map(len, cells)]))
+        else:  # let long text (titles, notes) wrap
+            widest = max([len(column), *map(len, cells)])
             result.add_column(column, overflow="fold", min_width=min(widest, 12))
     for row in materialised:
         result.add_row(*(cell(v) for v in row))
@@ -130,7 +158,7 @@ def show_status(status: DemandStatus, as_json: bool) -> None:
     if as_json:
         print_json(status)
         return
-    clock, holder = status.clock, status.claimant
+    clock, holder, promise = status.clock, status.claimant, status.promise
     where = status.location
     rows = [
         ("demand", status.demand_id),
@@ -138,13 +166,14 @@ def show_status(status: DemandStatus, as_json: bool) -> None:
         ("title", status.title),
         ("priority", status.priority.value),
         ("community / grid", f"{where.community} / {where.grid}" if where else None),
-        ("level", status.level.value),
+        ("rung", status.level.value),
         ("responsible unit", status.responsible_unit),
         ("held by", f"{', '.join(holder.members)} ({holder.unit})" if holder else None),
+        ("promised by", promise.due_at if promise else None),
+        ("late", "yes: past the promise" if status.late else "no"),
         ("waiting for", clock.stage.value if clock else None),
         ("warn at", clock.warn_at if clock else None),
-        ("due at", clock.due_at if clock else None),
-        ("overdue", "yes" if status.overdue else "no"),
+        ("step due at", clock.due_at if clock else None),
         ("escalations", status.escalations),
         ("reopened", status.reopened),
         ("rating", status.rating.value if status.rating else None),

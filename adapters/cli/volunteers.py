@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from adapters.cli.options import AsOf, Json, ScopeOption
 from adapters.cli.output import console, fail, print_json, table
 from adapters.cli.runtime import allowed, moment, period, places, points_view_at, store_system
+
+if TYPE_CHECKING:
+    from engine.vocabulary import AccountKind
+    from projections.points.models import LedgerEntry
 
 app = typer.Typer()
 PANEL = "Volunteers and units"
@@ -26,50 +31,99 @@ class By(StrEnum):
 @app.command(
     "points",
     rich_help_panel=PANEL,
-    help="Show a member's time-bank balance, points earned and redeemed, and recent ledger entries."
-    "\n\nEarned points come from the points ledger (closed demands, minus reversals). The balance "
-    "is earned minus redeemed and never below zero; `owed` is points already redeemed that a later "
-    "reopen took back, which future earnings pay off first.",
+    help="Show a member's time-bank balance, their ledger (earnings, reversals) and their redemptions; "
+    "or, with --unit, a unit's account: the dual points its members earned it."
+    "\n\nEarned points come from the points ledger (closed demands, minus reversals: a late complaint "
+    "that reopens a demand takes its points back, and they are earned again when it closes). The "
+    "balance is earned minus redeemed and never below zero; `owed` is points already redeemed that a "
+    "later reversal took back, which future earnings pay off first. A name the ledger and the time "
+    "bank have never heard of is said to be unknown.",
 )
 def points(
-    member: Annotated[str, typer.Argument(metavar="MEMBER", help="The member's name, as claims record it.")],
+    name: Annotated[
+        str, typer.Argument(metavar="NAME", help="The member's (or unit's) name, as claims record it.")
+    ],
+    unit: Annotated[bool, typer.Option("--unit", help="NAME is a unit: show its dual points.")] = False,
     recent: Annotated[int, typer.Option(min=0, max=200, help="How many recent entries to show.")] = 10,
     as_of_text: AsOf = None,
     as_json: Json = False,
 ) -> None:
-    """Show a member's balance, earned and redeemed points, and recent ledger entries."""
+    """Show a member's balance, ledger and redemptions, or a unit's dual points."""
     from adapters.timetravel import balance_as_of
     from engine.access import Act
     from engine.vocabulary import AccountKind
 
-    allowed(Act.POINTS, account=member)
+    kind = AccountKind.UNIT if unit else AccountKind.MEMBER
+    allowed(Act.POINTS, account=None if unit else name)  # a member sees only their own account
     at = moment(as_of_text) if as_of_text is not None else None
+    when = f", as of {as_of_text}" if as_of_text else ""
+    _known_or_fail(kind, name)  # known today: as of an earlier moment, an account may still be empty
     with points_view_at(at) as ledger:
-        if at is None:
-            with store_system().time_bank(ledger) as bank:
-                balance = bank.balance(member)
-        else:
-            balance = balance_as_of(store_system(), ledger, member, at)
-        entries = ledger.recent(AccountKind.MEMBER, member, recent)
+        entries = ledger.recent(kind, name, recent)
+        if unit:
+            _show_unit(name, ledger.earned_by(kind, name), entries, when, as_json)
+            return
+        with store_system().time_bank(ledger) as bank:
+            redemptions = [r for r in bank.redemptions(name) if at is None or r.at <= at]
+            balance = bank.balance(name) if at is None else balance_as_of(store_system(), ledger, name, at)
     if as_json:
         print_json(
-            {**balance.model_dump(mode="json"), "recent": [e.model_dump(mode="json") for e in entries]}
+            {
+                **balance.model_dump(mode="json"),
+                "recent": [e.model_dump(mode="json") for e in entries],
+                "redemptions": [r.model_dump(mode="json") for r in redemptions],
+            }
         )
         return
     console.print(
         table(
-            f"Time bank: {member}" + (f", as of {as_of_text}" if as_of_text else ""),
+            f"Time bank: {name}{when}",
             ["balance", "earned", "redeemed", "owed"],
             [(balance.balance, balance.earned, balance.redeemed, balance.owed)],
         )
     )
+    console.print(_entries_table("Recent ledger entries", entries))
     console.print(
         table(
-            "Recent entries",
-            ["when", "demand", "points", "why", "policy"],
-            ((e.at, e.demand_id, e.points, e.reason, e.version) for e in entries),
+            "Redemptions",
+            ["when", "points", "for"],
+            ((r.at, -r.points, r.for_what) for r in reversed(redemptions[-recent:] if recent else [])),
         )
     )
+
+
+def _known_or_fail(kind: AccountKind, name: str) -> None:
+    """One line and exit 1 for a name the ledger and the time bank have never heard of."""
+    from engine.vocabulary import AccountKind
+
+    with store_system().points_view() as ledger:
+        if ledger.known(kind, name):
+            return
+        if kind is AccountKind.MEMBER:
+            with store_system().time_bank(ledger) as bank:
+                if bank.redemptions(name):
+                    return
+    if kind is AccountKind.UNIT:
+        fail(f"unknown unit: {name} (no demand has earned it points)", 1)
+    fail(f"unknown member: {name} (no points earned or redeemed)", 1)
+
+
+def _entries_table(title: str, entries: list[LedgerEntry]) -> Any:
+    return table(
+        title,
+        ["when", "demand", "points", "why", "policy"],
+        ((e.at, e.demand_id, e.points, e.reason, e.version) for e in entries),
+    )
+
+
+def _show_unit(name: str, total: Decimal, entries: list[LedgerEntry], when: str, as_json: bool) -> None:
+    if as_json:
+        print_json(
+            {"unit": name, "earned": str(total), "recent": [e.model_dump(mode="json") for e in entries]}
+        )
+        return
+    console.print(table(f"Unit account{when}", ["unit", "earned (dual points)"], [(name, total)]))
+    console.print(_entries_table("Recent ledger entries", entries))
 
 
 @app.command("redeem", rich_help_panel=PANEL)

@@ -92,13 +92,18 @@ class TimeLimits(BaseModel):
         warn_at = started_at + (due - started_at) * self.warn_fraction
         return Clock(stage=stage, started_at=started_at, warn_at=warn_at, due_at=due)
 
+    def promise(self, priority: Priority, started_at: datetime) -> Clock:
+        """The promise to the resident ("2310"): handled within the handling limit of `started_at`
+        (collection, or a reopen), whether or not anyone has claimed the demand."""
+        return self.clock(Stage.HANDLE, priority, started_at)
+
     def extended(self, clock: Clock, extra: timedelta) -> Clock:
         """The same clock with its deadline moved later and its warning point moved with it."""
         return self.clock(clock.stage, Priority.GENERAL, clock.started_at, due_at=clock.due_at + extra)
 
-    def escalated(self, clock: Clock, priority: Priority, at: datetime) -> Clock:
-        """A fresh clock for the same stage at the next level up: the escalation window from now."""
-        return self.clock(clock.stage, priority, at, due_at=at + self.escalation.for_priority(priority))
+    def escalated(self, stage: Stage, priority: Priority, at: datetime) -> Clock:
+        """A fresh clock for a stage at the rung a demand now stands on: the escalation window from now."""
+        return self.clock(stage, priority, at, due_at=at + self.escalation.for_priority(priority))
 
 
 def load_time_limits(path: Path | None = None) -> TimeLimits:

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from engine.lifecycle import State, Step
+from engine.lifecycle import PROMISED, State, Step
 from engine.status import DemandStatus
 from engine.values import Claimant, Clock, Location
 from engine.vocabulary import Channel, Kind, Level, Outcome, Priority, Rating, Stage
@@ -63,6 +63,15 @@ class DemandRecord(BaseModel):
     due_at: datetime | None = None
     warned: bool = False
     overdue: bool = False
+    promise_started_at: datetime | None = None
+    promise_warn_at: datetime | None = None
+    promised_by: datetime | None = None
+    """The promise's deadline (the 2310 limit, extended if it was): past it, the demand is overdue."""
+    promise_warned: bool = False
+    late: bool = False
+    """It broke its promise and has not ended since (cleared when it ends)."""
+    next_due_at: datetime | None = None
+    """Its next deadline: the promise while it runs, or its step's on its rung, whichever is first."""
     escalations: int = 0
     reopened: int = 0
     duplicates: int = 0
@@ -87,6 +96,12 @@ class DemandRecord(BaseModel):
                 stage=self.clock_stage, started_at=self.clock_started_at or self.updated_at,
                 warn_at=self.warn_at, due_at=self.due_at, on_due=self.clock_on_due or Step.MARK_OVERDUE,
             )  # fmt: skip
+        promise = None
+        if self.promise_started_at is not None and self.promised_by is not None:
+            promise = Clock(
+                stage=Stage.HANDLE, started_at=self.promise_started_at, warn_at=self.promise_warn_at,
+                due_at=self.promised_by,
+            )  # fmt: skip
         claimant = None
         if self.claimant_member is not None and self.claimant_unit is not None:
             claimant = Claimant(member=self.claimant_member, unit=self.claimant_unit)
@@ -101,11 +116,29 @@ class DemandRecord(BaseModel):
             demand_id=self.demand_id, state=self.state, version=self.version, kind=self.kind,
             title=self.title, channel=self.channel, category=self.category, priority=self.priority,
             post=self.post, location=location, level=self.level, responsible_unit=self.responsible_unit,
-            claimant=claimant, clock=clock, warned=self.warned, overdue=self.overdue,
+            claimant=claimant, clock=clock, warned=self.warned, overdue=self.overdue, promise=promise,
+            promise_warned=self.promise_warned, late=self.late,
             escalations=self.escalations, reopened=self.reopened, rating=self.rating, outcome=self.outcome,
             merged_into=self.merged_into, collected_at=self.collected_at, closed_at=self.closed_at,
             updated_at=self.updated_at,
         )  # fmt: skip
+
+
+def next_deadline(
+    state: State,
+    promised_by: datetime | None,
+    late: bool,
+    due_at: datetime | None,
+    on_due: Step | None,
+    overdue: bool,
+) -> datetime | None:
+    """A demand's next deadline: its promise while it runs, or its step's (claim, an escalation
+    window, follow-up), whichever comes first; the evaluation window is nobody's deadline."""
+    if not state.is_open:
+        return None
+    promise = promised_by if promised_by is not None and state in PROMISED and not late else None
+    step = due_at if on_due is Step.MARK_OVERDUE and not overdue else None
+    return min((d for d in (promise, step) if d is not None), default=None)
 
 
 class RejectionRow(BaseModel):
@@ -127,7 +160,16 @@ def _ratio(numerator: int, denominator: int) -> float | None:
 
 
 class RateRow(BaseModel):
-    """The closed-loop figures of one group and/or bucket (or of everything)."""
+    """The closed-loop figures of one group and/or bucket (or of everything).
+
+    Counts are of demands collected in the period; a merged duplicate counts only as `merged`.
+    The rates are derived here, once, for the live, as-of and what-if figures alike:
+
+    - claim rate: claimed / (collected - merged)
+    - completion rate: closed / (collected - merged - withdrawn)
+    - on-time rate: closed on time / (closed + open and overdue at the cut-off)
+    - satisfaction rate: (satisfied + basically satisfied) / rated
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -155,18 +197,23 @@ class RateRow(BaseModel):
         """Derive the rates from the counts, so a row can never disagree with itself."""
         if not isinstance(data, dict):
             return data
-        counts = {k: int(data.get(k) or 0) for k in ("collected", "claimed", "closed", "rated")}
+        n = {
+            k: int(data.get(k) or 0)
+            for k in ("collected", "claimed", "closed", "closed_on_time", "withdrawn", "merged", "rated",
+                      "satisfied", "open_overdue")
+        }  # fmt: skip
+        demands = n["collected"] - n["merged"]  # one problem reported twice is one demand
         return {
             **data,
-            "claim_rate": _ratio(counts["claimed"], counts["collected"]),
-            "completion_rate": _ratio(counts["closed"], counts["collected"]),
-            "on_time_rate": _ratio(int(data.get("closed_on_time") or 0), counts["closed"]),
-            "satisfaction_rate": _ratio(int(data.get("satisfied") or 0), counts["rated"]),
+            "claim_rate": _ratio(n["claimed"], demands),
+            "completion_rate": _ratio(n["closed"], demands - n["withdrawn"]),  # nobody failed a withdrawal
+            "on_time_rate": _ratio(n["closed_on_time"], n["closed"] + n["open_overdue"]),
+            "satisfaction_rate": _ratio(n["satisfied"], n["rated"]),
         }
 
 
 class OverdueRow(BaseModel):
-    """One line of the overdue board: an open demand past (or near) its deadline."""
+    """One line of the overdue board: an open demand past (or near) its promise."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -174,11 +221,19 @@ class OverdueRow(BaseModel):
     title: str
     priority: Priority
     state: State
-    stage: Stage | None
     level: Level
+    """The rung it stands on now."""
     responsible_unit: str
-    due_at: datetime
-    overdue_by: timedelta  # negative: time left before the deadline
+    promised_by: datetime
+    """The promise's deadline: the 2310 limit from collection (or a reopen), extended if it was."""
+    limit: timedelta | None
+    """How long it was promised (2 / 3 / 10 days, with any extension); None before promises."""
+    overdue_by: timedelta
+    """How late it is; negative: the time left before the promise's deadline."""
     escalations: int
+    stage: Stage | None
+    """What its rung waits for now (claim, handle, follow-up), if a step clock runs."""
+    step_due_at: datetime | None
+    """The rung's own deadline for that step (the next escalation)."""
     community: str
     grid: str

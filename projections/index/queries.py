@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from functools import cache
 
-from engine.lifecycle import OPEN, State, Step
+from engine.lifecycle import OPEN, PROMISED, State, Step
 from engine.periods import Bucket
 from engine.scope import Places, each
 from engine.vocabulary import Rating
 from projections.index.models import DemandRecord, Dimension, RejectionRow
-from projections.sql import Dialect, Statement, create_index, create_table, model_columns
+from projections.sql import ColumnKind, Dialect, Statement, create_index, create_table, model_columns
 
 COLUMNS = model_columns(DemandRecord)
 """Derived from the record model, so the table and the model cannot drift apart."""
@@ -19,8 +19,21 @@ REJECTION_COLUMNS = model_columns(RejectionRow)
 """The columns of the rejections table, from its row model."""
 
 _OPEN = ", ".join(f"'{state.value}'" for state in sorted(OPEN))
-_OVERDUE_ABLE = f"state IN ({_OPEN}) AND due_at IS NOT NULL AND clock_on_due = '{Step.MARK_OVERDUE.value}'"
+_PROMISED = ", ".join(f"'{state.value}'" for state in sorted(PROMISED))
 _SATISFIED = ", ".join(f"'{r.value}'" for r in Rating if r.is_positive)
+
+LATE_FROM = (
+    f"CASE WHEN promised_by IS NULL THEN (CASE WHEN clock_on_due = '{Step.MARK_OVERDUE.value}' "
+    f"THEN due_at END) WHEN late OR state IN ({_PROMISED}) THEN promised_by END"
+)
+"""When a demand is (or will be) overdue: past its promise, running or broken (then until it ends).
+Demands collected before promises count by their running step deadline. `DemandStatus.late_by`
+says the same of one demand."""
+
+
+def overdue_at(moment: str) -> str:
+    """The condition of a demand open and overdue at `moment` (a placeholder)."""
+    return f"state IN ({_OPEN}) AND ({LATE_FROM}) <= {moment}"
 
 
 def filters(
@@ -70,11 +83,40 @@ def rejections_statement(
     return st
 
 
+KEY_COLUMNS: dict[str, tuple[ColumnKind, bool]] = {"originator_id": ("text", False), "key": ("text", False)}
+"""The lookup keys of demands: `member:<name>` for everyone who holds one, `phone:<hash>` and
+`name:<hash>` for every resident who reported one (keyed hashes, never the data)."""
+
+
+def create_keys(dialect: Dialect, table: str) -> list[str]:
+    """The lookup keys, found by key."""
+    return [
+        create_table(dialect, table, KEY_COLUMNS, "originator_id, key"),
+        create_index(dialect, table, "key", "key"),
+    ]
+
+
+def delete_keys_statement(dialect: Dialect, table: str) -> str:
+    """Forget a demand's keys of one kind (`pattern`: `member:%`), before writing the ones it has now."""
+    p = dialect.param
+    return f"DELETE FROM {dialect.table(table)} WHERE originator_id = {p('id')} AND key LIKE {p('pattern')}"
+
+
+def insert_key_statement(dialect: Dialect, table: str) -> str:
+    """Keep one key of a demand (a key it has already changes nothing)."""
+    p = dialect.param
+    return (
+        f"INSERT INTO {dialect.table(table)} (originator_id, key) VALUES ({p('id')}, {p('key')}) "
+        "ON CONFLICT (originator_id, key) DO NOTHING"
+    )
+
+
 def create_statements(dialect: Dialect, table: str) -> list[str]:
     """The table and the indexes that keep rates, the board and listings flat as the store grows."""
     indexes = {
         "collected": "collected_at",
-        "board": "state, due_at",
+        "board": "state, promised_by",
+        "due": "state, next_due_at",
         **{place: f"{place}, collected_at" for place in ("community", "grid", "street", "district")},
     }
     return [
@@ -108,14 +150,19 @@ def rates_statement(
     now: datetime,
     utc_offset: timedelta,
 ) -> Statement:
-    """One aggregate query: counts per group and calendar bucket of the collection date."""
+    """One aggregate query: counts per group and calendar bucket of the collection date.
+
+    A merged duplicate is counted as `merged` and nowhere else: one problem is one demand.
+    `open_overdue` counts the demands open and past their promise at `now`. The rates are derived
+    from these counts in one place, `RateRow`.
+    """
     st = Statement(dialect)
     filters(st, scope=scope, since=since, until=until)
     key = f"COALESCE({by.value}, '(none)')" if by is not None else "NULL"
     bucket = "NULL"
     if per is not None:
         bucket = dialect.bucket_start(per, "collected_at", st.bind("offset", int(utc_offset.total_seconds())))
-    overdue = f"{_OVERDUE_ABLE} AND due_at < {st.bind('now', now)}"
+    overdue = overdue_at(st.bind("now", now))
 
     def count(condition: str) -> str:
         return f"COALESCE(SUM(CASE WHEN {condition} THEN 1 ELSE 0 END), 0)"
@@ -123,17 +170,18 @@ def rates_statement(
     closed, withdrawn, merged = (
         f"state = '{s.value}'" for s in (State.CLOSED, State.WITHDRAWN, State.MERGED)
     )
+    kept = f"state <> '{State.MERGED.value}'"
     # Grouped by output position: PostgreSQL would not match a parameterised expression to itself.
     grouping = [pos for pos, used in (("1", by), ("2", per)) if used is not None]
     st.sql = (
         f"SELECT {key} AS key, {bucket} AS period_start, COUNT(*) AS collected, "
-        f"{count('claimed_at IS NOT NULL')} AS claimed, "
+        f"{count(f'claimed_at IS NOT NULL AND {kept}')} AS claimed, "
         f"{count(closed)} AS closed, "
         f"{count(closed + ' AND on_time')} AS closed_on_time, "
         f"{count(withdrawn)} AS withdrawn, "
         f"{count(merged)} AS merged, "
-        f"{count('rating IS NOT NULL')} AS rated, "
-        f"{count(f'rating IN ({_SATISFIED})')} AS satisfied, "
+        f"{count(f'rating IS NOT NULL AND {kept}')} AS rated, "
+        f"{count(f'rating IN ({_SATISFIED}) AND {kept}')} AS satisfied, "
         f"COALESCE(SUM(escalations), 0) AS escalations, "
         f"{count(overdue)} AS open_overdue "
         f"FROM {dialect.table(table)}{st.where_sql}"
@@ -152,10 +200,9 @@ def overdue_statement(
     level: str | None,
     limit: int,
 ) -> Statement:
-    """Open demands whose accountable deadline falls before `horizon`, earliest deadline first."""
+    """Open demands past their promise at `horizon` (or broken it already), most overdue first."""
     st = Statement(dialect)
-    st.clauses.append(_OVERDUE_ABLE)
-    st.where("due_at <= {horizon}", horizon=horizon)
+    st.clauses.append(overdue_at(st.bind("horizon", horizon)))
     filters(st, scope=scope)
     if priority is not None:
         st.where("priority = {priority}", priority=priority)
@@ -163,7 +210,7 @@ def overdue_statement(
         st.where("level = {level}", level=level)
     st.sql = (
         f"SELECT * FROM {dialect.table(table)}{st.where_sql} "
-        f"ORDER BY due_at, demand_id LIMIT {st.bind('limit', limit)}"
+        f"ORDER BY {LATE_FROM}, demand_id LIMIT {st.bind('limit', limit)}"
     )
     return st
 
@@ -179,8 +226,12 @@ def list_statement(
     until: datetime | None,
     limit: int,
     offset: int,
+    keys_table: str | None = None,
+    keys: tuple[str, ...] = (),
+    due: tuple[datetime, datetime] | None = None,
 ) -> Statement:
-    """The ticket index: filtered by exact column values, a place and a window, newest first."""
+    """The ticket index: filtered by exact column values, a place, a window, lookup keys (each one
+    the demand must have) and a window on the next deadline; newest first, or soonest due first."""
     st = Statement(dialect)
     filters(st, scope=scope, since=since, until=until)
     for column, value in equals.items():
@@ -189,8 +240,18 @@ def list_statement(
             st.where(f"{column} = {{{column}}}", **{column: value})
     if open_only:
         st.clauses.append(f"state IN ({_OPEN})")
+    for n, key in enumerate(keys):
+        assert keys_table is not None
+        st.where(
+            f"originator_id IN (SELECT originator_id FROM {dialect.table(keys_table)} WHERE key = {{k{n}}})",
+            **{f"k{n}": key},
+        )
+    order = "collected_at DESC, demand_id"
+    if due is not None:
+        st.where("next_due_at >= {due_from} AND next_due_at < {due_until}", due_from=due[0], due_until=due[1])
+        order = "next_due_at, demand_id"
     st.sql = (
-        f"SELECT * FROM {dialect.table(table)}{st.where_sql} ORDER BY collected_at DESC, demand_id "
+        f"SELECT * FROM {dialect.table(table)}{st.where_sql} ORDER BY {order} "
         f"LIMIT {st.bind('limit', limit)} OFFSET {st.bind('offset', offset)}"
     )
     return st

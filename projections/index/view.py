@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 from uuid import UUID
@@ -28,18 +29,21 @@ class DemandIndexView(View):
         self._cache: OrderedDict[UUID, DemandRecord] = OrderedDict()
         self._staged: dict[UUID, DemandRecord] = {}
         self._rejections: list[RejectionRow] = []
+        self._replaced_keys: dict[tuple[UUID, str], frozenset[str]] = {}
+        self._added_keys: set[tuple[UUID, str]] = set()
         super().__init__(db, suffix)
 
     @property
     def tables(self) -> tuple[str, ...]:
-        """The index table and the rejected messages."""
-        return ("", "rejections")
+        """The index table, the rejected messages and the lookup keys."""
+        return ("", "rejections", "keys")
 
     def create_statements(self) -> list[str]:
         """The index table, the rejections and their indexes."""
         return [
             *queries.create_statements(self.dialect, self.table("")),
             *queries.create_rejections(self.dialect, self.table("rejections")),
+            *queries.create_keys(self.dialect, self.table("keys")),
         ]
 
     def comparable_tables(self) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
@@ -47,6 +51,7 @@ class DemandIndexView(View):
         return {
             "": (("originator_id",), tuple(queries.COLUMNS)),
             "rejections": (("rejection_id",), tuple(queries.REJECTION_COLUMNS)),
+            "keys": (("originator_id", "key"), tuple(queries.KEY_COLUMNS)),
         }
 
     def outdated(self) -> bool:
@@ -76,15 +81,45 @@ class DemandIndexView(View):
         """Stage a row; it is written with the position at the next commit."""
         self._staged[record.originator_id] = record
 
+    def replace_keys(self, originator_id: UUID, kind: str, keys: frozenset[str]) -> None:
+        """Stage a demand's keys of one kind (`member`) as exactly these, the ones it had before gone."""
+        self._replaced_keys[(originator_id, kind)] = keys
+
+    def add_keys(self, originator_id: UUID, keys: set[str]) -> None:
+        """Stage more keys of a demand (a resident's, which it keeps)."""
+        self._added_keys.update((originator_id, key) for key in keys)
+
     def reject(self, rejection: RejectionRow) -> None:
         """Stage a rejected message; written with the position at the next commit."""
         self._rejections.append(rejection)
 
     def flush(self, cursor: Cursor) -> None:
-        """Upsert every staged row."""
+        """Upsert every staged row, keep the rejections, and write the lookup keys."""
         if self._staged:
             sql = queries.upsert_statement(self.dialect, self.table(""))
             cursor.executemany(sql, (row_params(self.dialect, record) for record in self._staged.values()))
+        if self._rejections:
+            cursor.executemany(
+                queries.insert_rejection_statement(self.dialect, self.table("rejections")),
+                (row_params(self.dialect, rejection) for rejection in self._rejections),
+            )
+        keys = self.table("keys")
+        if self._replaced_keys:
+            cursor.executemany(
+                queries.delete_keys_statement(self.dialect, keys),
+                ({"id": str(o), "pattern": f"{kind}:%"} for o, kind in self._replaced_keys),
+            )
+        written = {
+            (o, key) for (o, _), held in self._replaced_keys.items() for key in held
+        } | self._added_keys
+        if written:
+            cursor.executemany(
+                queries.insert_key_statement(self.dialect, keys),
+                (
+                    {"id": str(o), "key": key}
+                    for o, key in sorted(written, key=lambda ok: (str(ok[0]), ok[1]))
+                ),
+            )
 
     def committed(self) -> None:
         """The projection is the only writer, so rows it wrote are the stored rows: keep them."""
@@ -92,12 +127,16 @@ class DemandIndexView(View):
             self._remember(record)
         self._staged.clear()
         self._rejections.clear()
+        self._replaced_keys.clear()
+        self._added_keys.clear()
 
     def discard(self) -> None:
         """Forget staged and cached rows."""
         self._staged.clear()
         self._rejections.clear()
         self._cache.clear()
+        self._replaced_keys.clear()
+        self._added_keys.clear()
 
     def _remember(self, record: DemandRecord) -> None:
         self._cache[record.originator_id] = record
@@ -129,12 +168,20 @@ class DemandIndexView(View):
         responsible_unit: str | None = None,
         claimant_unit: str | None = None,
         claimant_member: str | None = None,
+        holder: str | None = None,
+        keys: tuple[str, ...] = (),
+        due: tuple[datetime, datetime] | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
         limit: int = 100,
         offset: int = 0,
     ) -> list[DemandRecord]:
-        """The ticket index: demands matching every given filter, most recently collected first."""
+        """The ticket index: demands matching every given filter, most recently collected first.
+
+        `holder`: held by this member, as the lead or a co-claimant. `keys`: lookup keys the demand
+        has (a resident's keyed phone or name hash, `engine.lookup`). `due`: its next deadline falls
+        in [from, until), soonest first.
+        """
         equals: dict[str, object] = {
             "state": state, "priority": priority, "kind": kind, "channel": channel,
             "category": category, "level": level, "responsible_unit": responsible_unit,
@@ -142,9 +189,39 @@ class DemandIndexView(View):
         }  # fmt: skip
         st = queries.list_statement(
             self.dialect, self.table(""), equals=equals, open_only=open_only, scope=scope,
-            since=since, until=until, limit=limit, offset=offset,
+            since=since, until=until, limit=limit, offset=offset, keys_table=self.table("keys"),
+            keys=(*keys, *((f"member:{holder}",) if holder is not None else ())), due=due,
         )  # fmt: skip
         return [DemandRecord.model_validate(row) for row in self.db.select(st.sql, st.params)]
+
+    def holders(self, demand_id: str) -> tuple[str, ...]:
+        """Everyone who holds the demand now, the lead first (co-claimants from the lookup keys)."""
+        record = self.demand(demand_id)
+        if record is None or record.claimant_member is None:
+            return ()
+        rows = self.db.select(
+            f"SELECT key FROM {self.qualified('keys')} WHERE originator_id = {self.dialect.param('id')} "
+            f"AND key LIKE {self.dialect.param('pattern')} ORDER BY key",
+            {"id": str(record.originator_id), "pattern": "member:%"},
+        )
+        others = [str(row["key"]).removeprefix("member:") for row in rows]
+        return (record.claimant_member, *(m for m in others if m != record.claimant_member))
+
+    def forget_keys(self, keys: Sequence[str]) -> int:
+        """Drop these lookup keys (a forgotten resident's) from every demand; how many rows went.
+
+        A rebuild does not bring them back: a forgotten resident's events have no keys."""
+        if self.outdated():
+            return 0  # no index yet (or one to be rebuilt, without them)
+        gone = 0
+        with self.db.transaction() as cursor:
+            for key in keys:
+                cursor.execute(
+                    f"DELETE FROM {self.qualified('keys')} WHERE key = {self.dialect.param('key')}",
+                    {"key": key},
+                )
+                gone += cursor.rowcount
+        return gone
 
     def rejections(
         self, *, demand_id: str | None = None, since: datetime | None = None, limit: int = 100
@@ -200,7 +277,11 @@ class DemandIndexView(View):
         level: Level | str | None = None,
         limit: int = 500,
     ) -> list[OverdueRow]:
-        """Open demands past their deadline at `now` (or due within `due_within`), most overdue first."""
+        """Open demands past their promise at `now` (or due within `due_within`), most overdue first.
+
+        Overdue is past the promise: a demand stays on the board, whatever rung the escalations
+        took it to, until it ends. Demands collected before promises count by their step deadline.
+        """
         st = queries.overdue_statement(
             self.dialect, self.table(""), horizon=now + (due_within or timedelta(0)), scope=scope,
             priority=Priority(priority).value if priority is not None else None,
@@ -209,21 +290,17 @@ class DemandIndexView(View):
         board = []
         for row in self.db.select(st.sql, st.params):
             record = DemandRecord.model_validate(row)
-            assert record.due_at is not None  # the query only returns demands with a running clock
+            late_from = record.promised_by or record.due_at
+            assert late_from is not None  # the query only returns demands with a deadline
+            started = record.promise_started_at
             board.append(
                 OverdueRow(
-                    demand_id=record.demand_id,
-                    title=record.title,
-                    priority=record.priority,
-                    state=record.state,
-                    stage=record.clock_stage,
-                    level=record.level,
-                    responsible_unit=record.responsible_unit,
-                    due_at=record.due_at,
-                    overdue_by=now - record.due_at,
-                    escalations=record.escalations,
-                    community=record.community,
-                    grid=record.grid,
+                    demand_id=record.demand_id, title=record.title, priority=record.priority,
+                    state=record.state, level=record.level, responsible_unit=record.responsible_unit,
+                    promised_by=late_from,
+                    limit=late_from - started if record.promised_by and started else None,
+                    overdue_by=now - late_from, escalations=record.escalations, stage=record.clock_stage,
+                    step_due_at=record.due_at, community=record.community, grid=record.grid,
                 )
-            )
+            )  # fmt: skip
         return board

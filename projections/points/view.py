@@ -113,6 +113,10 @@ class PointsView(View):
         )
         return int(self.db.select(st.sql, st.params)[0]["tenths"])
 
+    def earned_by(self, kind: AccountKind, account: str) -> Decimal:
+        """A member's or unit's points from the ledger, one decimal place."""
+        return from_tenths(self.total(kind, account))
+
     def earned(self, member: str) -> Decimal:
         """A member's points from the ledger (what the time bank may pay out)."""
         return from_tenths(self.total(AccountKind.MEMBER, member))

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 import typer
 from cli_harness import configure_cli, forget_cached
-from points_harness import Driver, points_runner
+from points_harness import T0, Driver, points_runner
 from typer.testing import CliRunner
 
 from adapters.bootstrap import System
@@ -83,3 +84,40 @@ def test_every_command_explains_itself(cli: typer.Typer) -> None:
         assert helped.exit_code == 0
         assert "Usage" in helped.output
     assert "--for" in CliRunner().invoke(cli, ["redeem", "--help"]).output
+
+
+def test_points_lists_redemptions_beside_earnings_and_a_late_complaint_as_a_reversal(
+    cli: typer.Typer, settings: Settings
+) -> None:
+    assert CliRunner().invoke(cli, ["redeem", "li", "2", "--for", "a haircut"]).exit_code == 0
+    app = System(settings).open_store()
+    Driver(app).reopen("demand-wechat-2", T0 + timedelta(days=3))  # li's demand: a late complaint
+    app.close()
+    with points_runner(settings):
+        pass
+    data = json.loads(CliRunner().invoke(cli, ["points", "li", "--json"]).output)
+    assert [(e["reason"], e["tenths"]) for e in data["recent"]][:2] == [("reversed", -80), ("closed", 80)]
+    assert [(r["points"], r["for_what"]) for r in data["redemptions"]] == [("2.0", "a haircut")]
+    assert (data["earned"], data["balance"], data["owed"]) == ("0.0", "0.0", "2.0")
+    shown = CliRunner().invoke(cli, ["points", "li"])
+    assert shown.exit_code == 0, shown.output
+    assert "Redemptions" in shown.output
+    assert "a haircut" in shown.output
+    assert "reversed" in shown.output
+
+
+def test_a_units_account_shows_its_dual_points(cli: typer.Typer) -> None:
+    data = json.loads(CliRunner().invoke(cli, ["points", "Branch A", "--unit", "--json"]).output)
+    assert (data["unit"], data["earned"]) == ("Branch A", "6.0")  # 3.0 from wang's demand, 3.0 from zhou's
+    assert {e["demand_id"] for e in data["recent"]} == {"demand-wechat-1", "demand-wechat-3"}
+    shown = CliRunner().invoke(cli, ["points", "Branch A", "--unit"])
+    assert "dual points" in shown.output
+
+
+def test_an_unknown_member_or_unit_is_said_to_be_unknown_not_shown_as_zero(cli: typer.Typer) -> None:
+    member = CliRunner().invoke(cli, ["points", "nobody"])
+    assert member.exit_code == 1
+    assert member.output.strip().startswith("error: unknown member: nobody")
+    unit = CliRunner().invoke(cli, ["points", "wang", "--unit"])  # a member, not a unit
+    assert unit.exit_code == 1
+    assert "unknown unit: wang" in unit.output

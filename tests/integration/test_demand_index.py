@@ -10,10 +10,10 @@ from demand_stories import HOUR, T0, projected_index, story_on, submission
 from adapters.bootstrap import System
 from adapters.settings import Settings
 from engine import commands as c
-from engine.lifecycle import State
+from engine.lifecycle import State, Step
 from engine.scope import Scope
 from engine.status import DemandStatus
-from engine.vocabulary import Level, Priority, Rating, Stage
+from engine.vocabulary import Level, Priority, Rating
 from projections.index.models import DemandRecord
 
 pytestmark = pytest.mark.integration
@@ -34,6 +34,16 @@ def assert_row_agrees_with_aggregate(row: DemandRecord | None, status: DemandSta
         (clock.stage, clock.due_at, clock.warn_at) if clock else (None, None, None)
     )
     assert (row.warned, row.overdue) == (status.warned, status.overdue)
+    promise = status.promise
+    assert (row.promise_started_at, row.promised_by, row.promise_warn_at) == (
+        (promise.started_at, promise.due_at, promise.warn_at) if promise else (None, None, None)
+    )
+    assert (row.promise_warned, row.late) == (status.promise_warned, status.late)
+    assert row.status().next_alarm() == status.next_alarm()  # the row tells the same timers
+    alarm = status.next_alarm()
+    deadline = alarm.at if alarm is not None and alarm.step is Step.MARK_OVERDUE else None
+    if alarm is None or alarm.step is Step.MARK_OVERDUE:
+        assert row.next_due_at == deadline
     assert (row.escalations, row.reopened) == (status.escalations, status.reopened)
     assert (row.outcome, row.closed_at, row.version) == (status.outcome, status.closed_at, status.version)
 
@@ -108,7 +118,9 @@ def test_an_unsatisfied_rating_stays_on_the_row_after_the_reopen(settings: Setti
         1,
         None,
     )
-    assert row.clock_stage is Stage.HANDLE
+    assert row.clock_stage is None  # back on a promise: a fresh one from the reopen
+    assert row.promised_by == T0 + 4 * HOUR + 2 * timedelta(days=1)
+    assert row.next_due_at == row.promised_by
 
 
 def test_withdrawn_and_merged_demands_leave_the_open_list(settings: Settings) -> None:

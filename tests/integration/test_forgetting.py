@@ -93,7 +93,10 @@ def test_forgetting_a_resident_makes_them_unreadable_everywhere_and_every_figure
         before = figures(db)
         who = find(system, phone=WANG.phone, name=None)
         assert len(who.kids) == 1
+        found_by_phone = {r.demand_id for r in DemandIndexView(db).list_demands(keys=who.resident_ids)}
+        assert found_by_phone == {"demand-wechat-w0", "demand-wechat-w1", "demand-wechat-w2"}
         assert forget(system, ADMIN, who, "erasure request 2026-17") == 1
+        assert DemandIndexView(db).list_demands(keys=who.resident_ids) == []  # nobody finds them now
 
         with System(settings).store() as fresh:  # a new process: nothing cached
             assert residents_of(fresh, "demand-wechat-w0") == [FORGOTTEN]
@@ -104,6 +107,7 @@ def test_forgetting_a_resident_makes_them_unreadable_everywhere_and_every_figure
             rebuild(system, spec)  # from event zero, after the forgetting
         assert figures(db, REBUILD_SUFFIX) == before
         assert figures(db) == before
+        assert DemandIndexView(db).list_demands(keys=who.resident_ids) == []  # nor after a rebuild
     finally:
         db.close()
     with system.directory() as directory:

@@ -43,34 +43,59 @@ def test_rates_count_claims_closures_lateness_ratings_and_side_paths(settings: S
         ids = {name: story.collect(submission(name), T0 + i * HOUR) for i, name in enumerate("abcdefg")}
         story.close_loop(ids["a"], T0 + 10 * HOUR)
         story.close_loop(ids["b"], T0 + 10 * HOUR, Rating.BASICALLY_SATISFIED)
-        story.mark_overdue(ids["c"], T0 + 2 * DAY)  # claim deadline missed: escalated, never on time
-        story.close_loop(ids["c"], T0 + 2 * DAY + HOUR)
-        story.close_loop(ids["d"], T0 + 10 * HOUR, Rating.UNSATISFIED)  # reopened, still rated
+        story.mark_overdue(ids["c"], T0 + 2 * DAY)  # the claim deadline: escalated, not late
+        story.mark_overdue(ids["c"], T0 + 3 * DAY)  # the promise (collected +2h, promised by +50h)
+        story.close_loop(ids["c"], T0 + 3 * DAY + HOUR)  # closed, late
+        story.close_loop(ids["d"], T0 + 10 * HOUR, Rating.UNSATISFIED)  # reopened +13h, still rated
         story.withdraw(ids["e"], T0 + 10 * HOUR)
         story.do(ids["g"], c.Merge(by="operator", into=ids["f"]), T0 + 10 * HOUR)  # f is still open
         with projected_index(settings) as index:
-            [row] = index.rates(now=T0 + 20 * HOUR)
+            [row] = index.rates(now=T0 + 50 * HOUR)
             [later] = index.rates(now=T0 + 30 * DAY)
     assert (row.collected, row.claimed, row.closed, row.closed_on_time) == (7, 4, 3, 2)
-    assert (row.withdrawn, row.merged, row.rated, row.satisfied, row.escalations) == (1, 1, 4, 3, 1)
-    assert row.claim_rate == pytest.approx(4 / 7)
-    assert row.completion_rate == pytest.approx(3 / 7)
-    assert row.on_time_rate == pytest.approx(2 / 3)
+    assert (row.withdrawn, row.merged, row.rated, row.satisfied, row.escalations) == (1, 1, 4, 3, 2)
+    assert row.claim_rate == pytest.approx(4 / 6)  # the merged duplicate is not a demand of its own
+    assert row.completion_rate == pytest.approx(3 / 5)  # ... and nobody failed the withdrawn one
     assert row.satisfaction_rate == pytest.approx(3 / 4)
-    assert row.open_overdue == 0  # f waits for a claim, d for handling: neither deadline has passed
-    assert later.open_overdue == 2
+    # f (promised by +53h) and d (a fresh promise from its reopen, by +61h) are not late yet ...
+    assert (row.open_overdue, row.on_time_rate) == (0, pytest.approx(2 / 3))
+    # ... and later they are: an open demand past its promise counts as late.
+    assert (later.open_overdue, later.on_time_rate) == (2, pytest.approx(2 / 5))
 
 
-def test_all_closed_on_time_still_shows_the_open_demand_past_its_deadline(settings: Settings) -> None:
+def test_an_open_demand_past_its_promise_counts_against_the_on_time_rate(settings: Settings) -> None:
     with story_on(settings) as story:
         done = story.collect(submission("done"), T0)
         story.close_loop(done, T0 + HOUR)
-        story.collect(submission("waiting"), T0)
+        waiting = story.collect(submission("waiting"), T0)
+        for hours in (24, 48, 72):  # escalated by every timer: each rung gives it a fresh window
+            story.mark_overdue(waiting, T0 + hours * HOUR)
         with projected_index(settings) as index:
             [before] = index.rates(now=T0 + 2 * HOUR)
-            [after] = index.rates(now=T0 + 2 * DAY)
-    assert before.on_time_rate == after.on_time_rate == 1.0
-    assert (before.open_overdue, after.open_overdue) == (0, 1)
+            [after] = index.rates(now=T0 + 80 * HOUR)
+    assert (before.on_time_rate, before.open_overdue) == (1.0, 0)
+    assert (after.on_time_rate, after.open_overdue) == (0.5, 1)  # late since +48h, on any rung
+
+
+def test_one_problem_is_one_demand_merged_duplicates_and_withdrawals_leave_the_denominators(
+    settings: Settings,
+) -> None:
+    with story_on(settings) as story:
+        other = story.collect(submission("stairwell"), T0)
+        story.close_loop(other, T0 + HOUR)
+        # Two residents report one water cut-off; the second report is merged into the first.
+        first = story.collect(submission("water-1", title="The water keeps being cut off"), T0)
+        second = story.collect(submission("water-2", title="No water in building 3"), T0 + HOUR)
+        story.do(second, c.Merge(by="operator", into=first), T0 + 2 * HOUR)
+        story.close_loop(first, T0 + 3 * HOUR)
+        withdrawn = story.collect(submission("noise"), T0)
+        story.withdraw(withdrawn, T0 + HOUR)
+        with projected_index(settings) as index:
+            [row] = index.rates(now=T0 + DAY)
+    assert (row.collected, row.merged, row.withdrawn, row.claimed, row.closed) == (4, 1, 1, 2, 2)
+    assert row.claim_rate == pytest.approx(2 / 3)  # withdrawn before anyone claimed it: unclaimed
+    assert row.completion_rate == 1.0  # both problems that were not withdrawn were resolved
+    assert row.on_time_rate == 1.0
 
 
 def test_rates_by_community_and_by_month_cohort_the_local_collection_date(settings: Settings) -> None:

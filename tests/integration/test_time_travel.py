@@ -63,9 +63,9 @@ def test_a_demand_escalated_reopened_and_closed_stands_as_it_did_at_each_moment(
     assert (s.state, s.reopened, s.level, s.rating) == (State.CLAIMED, 1, Level.STREET, None)
     assert s.claimant is not None
     assert s.claimant.member == "wang"
-    assert s.clock is not None
-    assert s.clock.stage is Stage.HANDLE
-    assert s.clock.due_at == T0 + DAY + 6 * HOUR + 2 * DAY  # a fresh handling clock from the reopen
+    assert s.clock is None  # back on a promise: a fresh one from the reopen
+    assert s.promise is not None
+    assert s.promise.due_at == T0 + DAY + 6 * HOUR + 2 * DAY
     assert reopened.entries == []
     assert [type(e).__name__ for e in reopened.events][-2:] == ["Evaluated", "Reopened"]
 

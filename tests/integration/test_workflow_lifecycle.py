@@ -219,8 +219,10 @@ async def test_unsatisfied_evaluation_reopens_with_the_claimant_still_holding_it
     status = await handle.execute_update("evaluate", Evaluate(rating="unsatisfied"), result_type=DemandStatus)
     assert status.state is State.CLAIMED
     assert status.reopened == 1
-    assert status.clock is not None
-    assert status.clock.stage == "handle"
+    assert status.clock is None  # on a fresh promise from the reopen
+    assert status.promise is not None
+    assert status.updated_at is not None
+    assert status.promise.started_at == status.updated_at
     assert (await stored_events(stack.app, handle.id))[-2:] == ["Evaluated", "Reopened"]
     await handle.execute_update("handle", HANDLE, result_type=DemandStatus)  # the loop goes round again
 

@@ -49,38 +49,116 @@ async def events_become(app: Demands, demand_id: str, expected: list[str]) -> No
     assert await stored_events(app, demand_id) == expected
 
 
-async def test_unclaimed_demand_warns_then_escalates_daily_up_to_the_city_and_stops(
+async def promise_marks(app: Demands, demand_id: str) -> list[tuple[str, bool]]:
+    """The demand's warnings and overdue marks in the store, each saying whether it was the promise's."""
+    events = await asyncio.to_thread(app.history, demand_id)
+    return [
+        (type(e).__name__, bool(getattr(e, "promise", False)))
+        for e in events
+        if type(e).__name__ in ("Warned", "Overdue")
+    ]
+
+
+async def test_an_unclaimed_demand_is_late_at_two_days_on_any_rung_and_escalates_up_to_the_city(
     env: WorkflowEnvironment, sqlite_settings: Settings
 ) -> None:
     async with open_stack(env.client, sqlite_settings) as stack:
         app, handle = stack.app, await stack.start()
         status = await handle.query(MicroDemandWorkflow.status)
         assert status.clock is not None
-        assert status.clock.due_at - status.clock.started_at == timedelta(days=1)
+        assert status.clock.due_at - status.clock.started_at == timedelta(days=1)  # the claim clock
         assert status.clock.warn_at == status.clock.started_at + timedelta(hours=19.2)
+        assert status.promise is not None  # beside it, the promise: two days from collection
+        assert status.promise.due_at == status.promise.started_at + timedelta(days=2)
 
         await env.sleep(timedelta(hours=20))  # past 80% of the one-day claim limit
         expected = ["Collected", "Warned"]
         await events_become(app, handle.id, expected)
-
-        for level in (Level.STREET, Level.DISTRICT, Level.CITY):
-            await env.sleep(timedelta(hours=5) if level is Level.STREET else timedelta(days=1))
-            expected += ESCALATION if level is Level.STREET else ["Warned", *ESCALATION]
-            await events_become(app, handle.id, expected)
-            assert (await handle.query(MicroDemandWorkflow.status)).level is level
-
-        await env.sleep(timedelta(days=1))  # overdue at the top: marked, but nowhere left to go
-        expected += ["Warned", "Overdue"]
+        await env.sleep(timedelta(hours=5))  # the claim deadline: up to the street, not late yet
+        expected += ESCALATION
         await events_become(app, handle.id, expected)
         status = await handle.query(MicroDemandWorkflow.status)
-        assert status.overdue
-        assert status.escalations == 3
-        assert status.next_alarm() is None
+        assert (status.level, status.late) == (Level.STREET, False)
+
+        await env.sleep(timedelta(hours=24))  # the promise warned at 38.4h, then broke at 48h
+        expected += ["Warned", "Warned", *ESCALATION]
+        await events_become(app, handle.id, expected)
+        status = await handle.query(MicroDemandWorkflow.status)
+        assert (status.level, status.late) == (Level.DISTRICT, True)
+
+        await env.sleep(timedelta(days=2))  # a day at the district, a day at the city
+        expected += ["Warned", *ESCALATION, "Warned", "Overdue"]
+        await events_become(app, handle.id, expected)
+        status = await handle.query(MicroDemandWorkflow.status)
+        assert (status.level, status.late, status.overdue, status.escalations) == (Level.CITY, True, True, 3)
+        assert status.next_alarm() is None  # overdue at the top: nowhere left to go, and still late
+        assert await promise_marks(app, handle.id) == [
+            ("Warned", False), ("Overdue", False), ("Warned", True), ("Warned", False), ("Overdue", True),
+            ("Warned", False), ("Overdue", False), ("Warned", False), ("Overdue", False),
+        ]  # fmt: skip
 
         await env.sleep(timedelta(days=5))
         transfer = Transfer(by="operator", to_unit="Water company", reason="the pipes are theirs")
         await handle.execute_update("transfer", transfer, result_type=DemandStatus)  # a round trip
         assert await stored_events(app, handle.id) == [*expected, "Transferred"]
+        assert (await handle.query(MicroDemandWorkflow.status)).late
+
+
+@pytest.mark.parametrize("claimed", [False, True], ids=["unclaimed", "claimed"])
+@pytest.mark.parametrize(
+    ("priority", "promised"),
+    [(Priority.GENERAL, timedelta(days=2)), (Priority.IMPORTANT, timedelta(days=3)),
+     (Priority.MAJOR, timedelta(days=10))],
+    ids=["general-2d", "important-3d", "major-10d"],
+)  # fmt: skip
+async def test_the_promise_breaks_at_2_3_or_10_days_from_collection_claimed_or_not(
+    env: WorkflowEnvironment,
+    sqlite_settings: Settings,
+    priority: Priority,
+    promised: timedelta,
+    claimed: bool,
+) -> None:
+    async with open_stack(env.client, sqlite_settings) as stack:
+        handle = await stack.start(submission(priority=priority))
+        if claimed:
+            await handle.execute_update("claim", CLAIM, result_type=DemandStatus)
+        await env.sleep(promised - timedelta(minutes=30))
+        status = await handle.query(MicroDemandWorkflow.status)
+        assert not status.late
+        assert ("Overdue", True) not in await promise_marks(stack.app, handle.id)
+        await env.sleep(timedelta(hours=1))
+        await eventually(lambda: _late(handle))
+        [broken] = [
+            e
+            for e in await asyncio.to_thread(stack.app.history, handle.id)
+            if getattr(e, "promise", 0) is True and type(e).__name__ == "Overdue"
+        ]
+        assert status.collected_at is not None
+        assert broken.due_at == status.collected_at + promised  # type: ignore[attr-defined]
+        assert ("Warned", True) in await promise_marks(stack.app, handle.id)  # warned once, at 80%
+
+
+async def _late(handle: WorkflowHandle[Any, DemandStatus]) -> bool:
+    return (await handle.query(MicroDemandWorkflow.status)).late
+
+
+async def test_a_claim_after_the_promise_warned_starts_no_clock_and_warns_no_second_time(
+    env: WorkflowEnvironment, sqlite_settings: Settings
+) -> None:
+    async with open_stack(env.client, sqlite_settings) as stack:
+        handle = await stack.start()
+        await env.sleep(timedelta(hours=40))  # claim warned and passed, the promise warned at 38.4h
+        before = ["Collected", "Warned", *ESCALATION, "Warned"]
+        await events_become(stack.app, handle.id, before)
+        claimed = await handle.execute_update("claim", CLAIM, result_type=DemandStatus)
+        assert claimed.clock is None  # the promise is its deadline
+        assert claimed.promise is not None
+        assert claimed.collected_at is not None
+        assert claimed.promise.due_at == claimed.collected_at + timedelta(days=2)
+        await env.sleep(timedelta(hours=7))  # not yet 48h: nothing more
+        await handle.execute_update("handle", Handle(member="wang", hours=1), result_type=DemandStatus)
+        assert await stored_events(stack.app, handle.id) == [*before, "Claimed", "Handled"]
+        assert (await handle.query(MicroDemandWorkflow.status)).level is Level.STREET
 
 
 async def test_major_demand_gets_ten_days_for_handling(
@@ -89,10 +167,10 @@ async def test_major_demand_gets_ten_days_for_handling(
     async with open_stack(env.client, sqlite_settings) as stack:
         handle = await stack.start(submission(priority=Priority.MAJOR))
         status = await handle.execute_update("claim", CLAIM, result_type=DemandStatus)
-        assert status.clock is not None
-        assert status.clock.stage == "handle"
+        assert status.promise is not None
+        assert status.promise.stage == "handle"
         assert status.collected_at is not None
-        assert status.clock.due_at == status.collected_at + timedelta(days=10)
+        assert status.promise.due_at == status.collected_at + timedelta(days=10)
 
         await env.sleep(timedelta(days=9))  # warned at 8 days, not yet overdue
         await events_become(stack.app, handle.id, ["Collected", "Claimed", "Warned"])
@@ -108,9 +186,9 @@ async def test_claim_before_the_deadline_cancels_escalation(
         await env.sleep(timedelta(hours=20))
         await events_become(stack.app, handle.id, ["Collected", "Warned"])
         claimed = await handle.execute_update("claim", CLAIM, result_type=DemandStatus)
-        assert claimed.clock is not None
-        assert claimed.clock.stage == "handle"
-        await env.sleep(timedelta(hours=10))  # past the claim deadline, before the handling warning
+        assert claimed.clock is None
+        assert claimed.promise is not None
+        await env.sleep(timedelta(hours=10))  # past the claim deadline, before the promise's warning
         await handle.execute_update("handle", Handle(member="wang", hours=1), result_type=DemandStatus)
         assert await stored_events(stack.app, handle.id) == ["Collected", "Warned", "Claimed", "Handled"]
         assert (await handle.query(MicroDemandWorkflow.status)).level is Level.COMMUNITY
@@ -144,14 +222,17 @@ async def _warned(handle: WorkflowHandle[Any, DemandStatus]) -> bool:
 async def test_alarm_already_past_acts_at_once(env: WorkflowEnvironment, sqlite_settings: Settings) -> None:
     async with open_stack(env.client, sqlite_settings) as stack:
         sub = submission()
-        two_days_ago = await env.get_current_time() - timedelta(days=2)
-        # Collected two days ago (a workflow since lost, say); pushed again now, the store answers
-        # with the demand as it stands, and the workflow acts on the alarms already past.
-        await asyncio.to_thread(stack.app.record, sub.demand_id, sub, two_days_ago, 0)
+        three_days_ago = await env.get_current_time() - timedelta(days=3)
+        # Collected three days ago (a workflow since lost, say); pushed again now, the store answers
+        # with the demand as it stands, and the workflow acts on the alarms already past: the claim
+        # deadline, then the promise, each an escalation.
+        await asyncio.to_thread(stack.app.record, sub.demand_id, sub, three_days_ago, 0)
         handle = await submit(env.client, sub, stack.settings.task_queue)
         stack.handles.append(handle)
-        await events_become(stack.app, sub.demand_id, ["Collected", "Warned", *ESCALATION])
-        assert (await handle.query(MicroDemandWorkflow.status)).level is Level.STREET
+        expected = ["Collected", "Warned", *ESCALATION, "Warned", *ESCALATION]
+        await events_become(stack.app, sub.demand_id, expected)
+        status = await handle.query(MicroDemandWorkflow.status)
+        assert (status.level, status.late) == (Level.DISTRICT, True)
 
 
 async def test_hundred_unclaimed_demands_past_their_deadline_each_escalate_exactly_once(

@@ -32,9 +32,9 @@ def test_the_workflow_takes_every_update_and_signal_raw_and_reads_them_by_the_pa
     assert set(DEFINITION.signals) == {None}
     assert set(c.UPDATES) == {
         "dispatch", "claim", "release", "handle", "follow_up", "evaluate", "withdraw", "escalate",
-        "transfer", "reassign", "extend", "merge", "commend",
+        "transfer", "reassign", "extend", "merge", "commend", "complain",
     }  # fmt: skip
-    assert set(c.SIGNALS) == {"submit", "supplement", "withdrawal", "evaluation"}
+    assert set(c.SIGNALS) == {"submit", "supplement", "withdrawal", "evaluation", "complaint"}
 
 
 def test_every_update_has_a_cli_verb_of_the_same_name() -> None:

@@ -32,12 +32,13 @@ def collected(priority: Priority = Priority.GENERAL) -> MicroDemand:
     return MicroDemand.collect(submission(priority), T0, LIMITS)
 
 
-def test_claim_starts_the_handling_clock_from_collection() -> None:
+def test_a_claimed_demand_runs_on_the_promise_made_at_collection() -> None:
     demand = collected(Priority.MAJOR)
     demand.apply(c.Claim(member="wang", unit="branch"), T0 + timedelta(hours=2), LIMITS)
-    assert demand.clock is not None
-    assert demand.clock.stage is Stage.HANDLE
-    assert demand.clock.due_at == T0 + timedelta(days=10)
+    assert demand.clock is None  # no step clock of its own: the promise is the deadline
+    assert demand.promise is not None
+    assert demand.promise.stage is Stage.HANDLE
+    assert demand.promise.due_at == T0 + timedelta(days=10)
 
 
 def test_overdue_escalates_one_level_and_stops_at_the_top() -> None:
@@ -53,7 +54,7 @@ def test_overdue_escalates_one_level_and_stops_at_the_top() -> None:
         demand.apply(c.Escalate(by="op", reason="still stuck"), T0 + timedelta(days=5), LIMITS)
 
 
-def test_unsatisfied_evaluation_reopens_with_a_fresh_handling_clock() -> None:
+def test_unsatisfied_evaluation_reopens_with_a_fresh_promise() -> None:
     demand = collected()
     demand.apply(c.Claim(member="wang", unit="branch"), T0, LIMITS)
     demand.apply(c.Handle(member="wang", hours=2), T0 + timedelta(hours=3), LIMITS)
@@ -61,8 +62,8 @@ def test_unsatisfied_evaluation_reopens_with_a_fresh_handling_clock() -> None:
     reopened_at = T0 + timedelta(days=1)
     demand.apply(c.Evaluate(rating="unsatisfied"), reopened_at, LIMITS)
     assert demand.state is State.CLAIMED
-    assert demand.clock is not None
-    assert demand.clock.due_at == reopened_at + timedelta(days=2)
+    assert demand.promise is not None
+    assert demand.promise.due_at == reopened_at + timedelta(days=2)  # kept the first time: a fresh one
     names = [type(e).__name__ for e in demand.collect_events()]
     assert names[-2:] == ["Evaluated", "Reopened"]
 
@@ -78,13 +79,15 @@ def test_only_the_holder_may_handle() -> None:
         other.apply(c.Handle(member="zhou", hours=1), T0, LIMITS)
 
 
-def test_extension_clears_overdue_and_moves_the_deadline() -> None:
+def test_extension_clears_overdue_and_moves_the_deadline_and_the_running_promise() -> None:
     demand = collected()
-    demand.apply(c.MarkOverdue(), T0 + timedelta(days=1), LIMITS)  # escalated, new clock
+    demand.apply(c.MarkOverdue(), T0 + timedelta(days=1), LIMITS)  # the claim deadline: escalated
     assert demand.clock is not None
     due = demand.clock.due_at
     demand.apply(c.Extend(by="op", extra=timedelta(hours=6), reason="holiday"), T0, LIMITS)
     assert demand.clock.due_at == due + timedelta(hours=6)
+    assert demand.promise is not None
+    assert demand.promise.due_at == T0 + timedelta(days=2, hours=6)
     assert not demand.overdue
 
 
@@ -161,3 +164,26 @@ def test_an_amendment_before_the_claim_replaces_the_content_and_a_new_priority_r
     demand.apply(c.Claim(member="wang", unit="branch"), T0 + timedelta(hours=2), LIMITS)
     with pytest.raises(Refused, match="is claimed: cannot amend, only when collected or dispatched"):
         demand.apply(c.Amend.of(submission(title="Changed again")), T0 + timedelta(hours=3), LIMITS)
+
+
+def test_a_complaint_reopens_only_a_closed_demand_and_says_who_complained() -> None:
+    demand = collected()
+    complaint = c.Complain(by="resident", reason="it leaks again")
+    with pytest.raises(Refused, match="is collected: cannot reopen, only when closed"):
+        demand.apply(complaint, T0, LIMITS)
+    for offset, command in enumerate(
+        [c.Claim(member="wang", unit="branch"), c.Handle(member="wang", hours=1),
+         c.FollowUp(worker="zhao", resolved=True), c.Evaluate(rating="satisfied")], start=1,
+    ):  # fmt: skip
+        demand.apply(command, T0 + timedelta(hours=offset), LIMITS)
+    demand.collect_events()
+    demand.apply(complaint, T0 + timedelta(days=10), LIMITS)
+    [reopened] = demand.collect_events()
+    assert (type(reopened).__name__, reopened.by, reopened.reason) == (
+        "Reopened",
+        "resident",
+        "it leaks again",
+    )  # type: ignore[attr-defined]
+    assert demand.state is State.CLAIMED
+    assert demand.promise == LIMITS.promise(Priority.GENERAL, T0 + timedelta(days=10))
+    assert c.Complain(reason="r").verb == "complain"

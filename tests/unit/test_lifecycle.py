@@ -80,3 +80,16 @@ def test_final_states_take_no_step_but_a_reopen_of_a_closed_demand() -> None:
         steps = lifecycle.allowed_steps(state)
         assert steps == ([Step.REOPEN, Step.COMMEND] if state is State.CLOSED else [])
     assert State.EVALUATED in OPEN
+
+
+def test_a_reopen_asked_for_is_a_complaint_about_a_closed_demand_only() -> None:
+    assert [s for s in State if lifecycle.allows(s, Step.REOPEN)] == [State.CLOSED]
+    with pytest.raises(TransitionRefused, match="is followed_up: cannot reopen, only when closed"):
+        lifecycle.check("d", State.FOLLOWED_UP, Step.REOPEN)
+    assert lifecycle.next_state(State.CLOSED, Step.REOPEN) is State.CLAIMED
+
+
+def test_the_promise_runs_from_collection_until_the_demand_is_handled() -> None:
+    assert {State.COLLECTED, State.DISPATCHED, State.CLAIMED} == lifecycle.PROMISED
+    assert lifecycle.PROMISED <= OPEN
+    assert lifecycle.next_state(State.CLAIMED, Step.HANDLE) not in lifecycle.PROMISED

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -49,7 +49,7 @@ def rates(
     throw-away view (a progress bar shows it) and asked the same query at T.
     """
     current = store_system()
-    offset = timedelta(hours=current.settings.report_utc_offset_hours)
+    offset = current.utc_offset
     since = until = None
     if period_text is not None:
         since, until = period(period_text).window(current.local_zone)

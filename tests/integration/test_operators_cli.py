@@ -1,0 +1,88 @@
+"""The operators' daily questions as typed: what is due, whose demand this is, what a member holds;
+times in local time, said once; ids whole."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import typer
+from cli_harness import configure_cli, forget_cached
+from demand_stories import HOUR, Story, projected_index, submission
+from typer.testing import CliRunner
+
+from adapters.bootstrap import System
+from adapters.cli import app as commands
+from adapters.settings import Settings
+from engine import commands as c
+from engine.values import Resident
+
+pytestmark = pytest.mark.integration
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+@pytest.fixture
+def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> typer.Typer:
+    """The CLI configured from MICRODEMAND_* variables, over demands collected a moment ago."""
+    configure_cli(settings, monkeypatch)
+    with System(settings).store() as app:
+        story = Story(app)
+        story.collect(submission("waiting"), NOW - HOUR)  # claim due tomorrow, promise the day after
+        group = story.collect(
+            submission("group").model_copy(
+                update={"resident": Resident(name="Zhou Min", phone="+86 139 0013 9000")}
+            ),
+            NOW - HOUR,
+        )
+        story.do(group, c.Claim(member="wang", unit="Branch 1", co_claimants=("li",)), NOW)
+    with projected_index(settings):
+        pass  # the index is caught up; the CLI reads it as `microdemand projections` leaves it
+    forget_cached()
+    return commands
+
+
+def ids(output: str) -> list[str]:
+    return [row["demand_id"] for row in json.loads(output)]
+
+
+def test_a_demand_is_found_by_the_residents_phone_or_name_as_typed(cli: typer.Typer) -> None:
+    by_phone = CliRunner().invoke(cli, ["demands", "--phone", "139-0013-9000", "--json"])
+    assert by_phone.exit_code == 0, by_phone.output
+    assert ids(by_phone.output) == ["demand-wechat-group"]
+    assert "139" not in json.dumps(json.loads(by_phone.output))  # the rows hold no phone number
+    assert ids(CliRunner().invoke(cli, ["demands", "--resident-name", "li mei", "--json"]).output) == [
+        "demand-wechat-waiting"
+    ]
+    none = CliRunner().invoke(cli, ["demands", "--phone", "13000000000", "--json"])
+    assert json.loads(none.output) == []
+
+
+def test_a_members_demands_include_those_held_as_co_claimant(cli: typer.Typer) -> None:
+    assert ids(CliRunner().invoke(cli, ["demands", "--member", "li", "--open", "--json"]).output) == [
+        "demand-wechat-group"
+    ]
+
+
+def test_what_is_due_tomorrow_in_local_time(cli: typer.Typer) -> None:
+    zone = System(Settings()).local_zone
+    tomorrow = (NOW + timedelta(days=1)).astimezone(zone).date()
+    due = CliRunner().invoke(cli, ["demands", "--due", "tomorrow", "--json"])
+    assert due.exit_code == 0, due.output
+    rows = json.loads(due.output)
+    assert [r["demand_id"] for r in rows] == ["demand-wechat-waiting"]  # its claim deadline
+    assert datetime.fromisoformat(rows[0]["next_due_at"]).astimezone(zone).date() == tomorrow
+    week = CliRunner().invoke(cli, ["demands", "--due", "2999-01", "--json"])
+    assert json.loads(week.output) == []
+    bad = CliRunner().invoke(cli, ["demands", "--due", "someday"])
+    assert bad.exit_code == 2
+    assert "use today, tomorrow, week" in bad.output
+
+
+def test_tables_show_local_times_labelled_once_and_whole_ids(cli: typer.Typer) -> None:
+    shown = CliRunner().invoke(cli, ["demands"], terminal_width=80)
+    assert shown.exit_code == 0, shown.output
+    assert shown.output.count("times UTC+8") == 1
+    collected = (NOW - HOUR).astimezone(System(Settings()).local_zone).strftime("%Y-%m-%d %H:%M")
+    assert collected in shown.output
+    assert "demand-wechat-waiting" in shown.output  # never broken over two lines
