@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
 
-from engine.masking import holds_numbers
+from engine.masking import free_text_holds_numbers
 from engine.sealing import Sealer, has_residents
 
 ENCODING = b"binary/encrypted"
@@ -77,9 +77,12 @@ class ResidentCodec(PayloadCodec):
         its text (a note: "call 138 0013 8000"), and so must be encrypted."""
         if payload.metadata.get("encoding") != b"json/plain":
             return False
-        return any(key in payload.data for key in PERSONAL) or holds_numbers(
-            payload.data.decode("utf-8", "replace")
-        )
+        if any(key in payload.data for key in PERSONAL):
+            return True
+        try:
+            return free_text_holds_numbers(json.loads(payload.data))
+        except ValueError:
+            return False
 
     def seal(self, payload: Payload) -> Payload:
         """The payload, serialised and encrypted, with a fresh nonce."""

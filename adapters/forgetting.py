@@ -121,9 +121,10 @@ def forget(system: System, identity: Identity, who: Forgetting, why: str) -> int
     with system.store() as store:
         reseal(system, store)
     kids = system.keyring.matching(list(who.resident_ids))  # a key made meanwhile goes too
+    hashes = system.keyring.owners(kids) | set(who.resident_ids)
     destroyed = system.keyring.forget(kids)
     with system.index_view() as index:
-        index.forget_keys(who.resident_ids)  # nobody can be found by them any more
+        index.forget_keys(sorted(hashes))  # nobody finds their demands by phone or name any more
     with system.directory() as directory:
         directory.record_erasure(identity, who.subject, len(destroyed.kids), why)
     return len(destroyed.kids)

@@ -159,6 +159,14 @@ class ResidentKeyring:
         )
         return sorted(str(r["kid"]) for r in rows)
 
+    def owners(self, kids: Sequence[str]) -> set[str]:
+        """Every keyed hash (phone and name) the owners of these keys are found by."""
+        found: set[str] = set()
+        for kid in kids:
+            for row in self._run(f"SELECT resident, name FROM {self._table} WHERE kid = ?", (kid,)):
+                found.update(str(v) for v in (row["resident"], row["name"]) if v)
+        return found
+
     def forget(self, kids: Sequence[str]) -> Forgotten:
         """Destroy these keys (and the owners sealed under them); a tombstone of each stays."""
         destroyed = []

@@ -48,6 +48,12 @@ def holds_numbers(text: str) -> bool:
     return mask_text(text) != text
 
 
+def free_text_holds_numbers(value: Any, fields: Iterable[str] = FREE_TEXT_FIELDS) -> bool:
+    """Whether a free-text field anywhere in JSON data holds a phone or ID-card number (ids and
+    other fields are not looked at: `demand-x-0342317296` is nobody's landline)."""
+    return _walk(value, frozenset(fields)) != value
+
+
 def mask_free_text(data: dict[str, Any], fields: Iterable[str] = FREE_TEXT_FIELDS) -> dict[str, Any]:
     """A copy of JSON data with the free-text fields masked, at any depth."""
     wanted = frozenset(fields)

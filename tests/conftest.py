@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -10,17 +9,15 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from deployed_keys import DEPLOYED_KEYS
 from postgres_harness import PG_DB, PG_HOST, PG_PORT
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.binaries import temporal_cli, temporal_test_server
-from adapters.keys import NAMES
 from adapters.settings import Settings
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-DEPLOYED_KEYS = {f"{name}_key": base64.b64encode(bytes([n]) * 32).decode() for n, name in enumerate(NAMES, 1)}
-"""A deployment gives every process the same keys in its settings (test values, never secret)."""
 
 
 @pytest.fixture(scope="session")

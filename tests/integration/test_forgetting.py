@@ -97,6 +97,8 @@ def test_forgetting_a_resident_makes_them_unreadable_everywhere_and_every_figure
         assert found_by_phone == {"demand-wechat-w0", "demand-wechat-w1", "demand-wechat-w2"}
         assert forget(system, ADMIN, who, "erasure request 2026-17") == 1
         assert DemandIndexView(db).list_demands(keys=who.resident_ids) == []  # nobody finds them now
+        by_name = find(system, phone=None, name=WANG.name).resident_ids
+        assert DemandIndexView(db).list_demands(keys=by_name) == []  # by their name neither
 
         with System(settings).store() as fresh:  # a new process: nothing cached
             assert residents_of(fresh, "demand-wechat-w0") == [FORGOTTEN]

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from temporalio.api.common.v1 import Payload
 
+from adapters.codec import ResidentCodec
 from adapters.privacy import masked, without_personal_data
 from engine.masking import mask_free_text, mask_text
 
@@ -52,3 +56,15 @@ def test_histories_and_exports_mask_free_text_with_residents_unless_revealed() -
     }
     assert without_personal_data(event, reveal=False) == {"title": "call [phone]"}
     assert masked(event, reveal=True) == event == without_personal_data(event, reveal=True)
+
+
+def test_the_codec_encrypts_typed_numbers_but_leaves_ids_that_look_like_numbers_plain() -> None:
+    def payload(value: object) -> Payload:
+        return Payload(metadata={"encoding": b"json/plain"}, data=json.dumps(value).encode())
+
+    assert not ResidentCodec.personal(
+        payload({"demand_id": "demand-platform-0342317296", "state": "collected"})
+    )
+    assert ResidentCodec.personal(payload({"command": {"note": "call 0990-6231234"}}))
+    assert ResidentCodec.personal(payload([{"resident": {"name": "Li"}}]))
+    assert not ResidentCodec.personal(Payload(metadata={"encoding": b"binary/null"}, data=b""))
