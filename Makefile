@@ -19,7 +19,7 @@ run: install
 	$(BIN)/microdemand up
 
 test: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 # The benchmark suite (docs/benchmarks.md): a quick run by default, `make bench ARGS=--full` for 1M events.
 bench: install

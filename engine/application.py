@@ -102,8 +102,9 @@ class Demands(PydanticApplication):
         for _ in range(self.attempts):
             demand = self._find(demand_id)
             if isinstance(command, Submission) and demand is not None:
-                if expected_version == 0:
-                    return self._status(demand)  # collected already (a retry, or a push after its loop ended)
+                if expected_version == 0:  # collected already: this very push retried, or a new run's
+                    end = self._end_of(demand, COMMAND.get(), 0)
+                    return self._status(demand) if end is None else self._status_at(demand, end)
                 command = Amend.of(command)  # a repeated push: the same content, or an amendment
             current = demand.version if demand is not None else 0
             if current < expected_version:
@@ -111,37 +112,65 @@ class Demands(PydanticApplication):
                     f"demand {demand_id} is at version {current} in the store, "
                     f"but the workflow expected {expected_version}"
                 )
-            behind = current > expected_version
-            if demand is not None and behind and self._recorded(demand, command, at, expected_version):
-                return self._status(demand)
+            if demand is not None and current > expected_version:
+                end = self._recorded(demand, command, at, expected_version)
+                if end is not None:  # as the command left it: the caller goes on from there
+                    return self._status(demand) if end == current else self._status_at(demand, end)
             try:
                 return self._apply(demand_id, demand, command, at)
             except IntegrityError:
                 continue  # another writer saved first: read again and decide again
         raise RuntimeError(f"demand {demand_id}: commands kept colliding; nothing was recorded")
 
-    def _recorded(self, demand: MicroDemand, command: Command, at: datetime, expected_version: int) -> bool:
-        """Whether the events after `expected_version` already hold `command` (True), or only other
-        demands' absorbed duplicates, on top of which it can apply (False). StaleCommandError if not."""
+    def _recorded(
+        self, demand: MicroDemand, command: Command, at: datetime, expected_version: int
+    ) -> int | None:
+        """The version at which the events after `expected_version` that hold `command` end (it was
+        recorded already), or None if there are only other demands' absorbed duplicates, on top of
+        which it can apply. StaleCommandError if something else happened meanwhile."""
         later: list[Any] = list(self.events.get(demand.id, gt=expected_version))
         while later and type(later[0]).__name__ in FOREIGN_EVENTS and command.step is not Step.ABSORB:
             later.pop(0)
         if not later:
-            return False
+            return None
         first = later[0]
         wanted = COMMAND.get()
         if wanted is not None and first.command_id is not None:
             if first.command_id == wanted:
-                return True
+                return self._end(later)
         elif step_of(first) is command.step and first.timestamp == at:
-            return True
+            return self._end(later)
         if (
             command.step is Step.ABSORB
             and isinstance(command, Absorb)
             and command.duplicate_id in demand.duplicates
         ):
-            return True
+            return demand.version
         raise StaleCommandError(demand, command.step, expected_version, self._status(demand))
+
+    def _end_of(self, demand: MicroDemand, command_id: UUID | None, after: int) -> int | None:
+        """Where the events of command `command_id` recorded right after version `after` end, if so."""
+        later: list[Any] = list(self.events.get(demand.id, gt=after, limit=50))
+        if command_id is None or not later or later[0].command_id != command_id:
+            return None
+        return self._end(later)
+
+    @staticmethod
+    def _end(later: list[Any]) -> int:
+        """The last version of the run of events one command wrote, at the head of `later`."""
+        first = later[0]
+        same = first.command_id if first.command_id is not None else first.timestamp
+        end = first.originator_version
+        for event in later[1:]:
+            if (event.command_id if first.command_id is not None else event.timestamp) != same:
+                break
+            end = event.originator_version
+        return int(end)
+
+    def _status_at(self, demand: MicroDemand, version: int) -> DemandStatus:
+        """The demand's standing as it was at `version`."""
+        then: MicroDemand = self.repository.get(demand.id, version=version)
+        return self._status(then)
 
     def _apply(
         self, demand_id: str, demand: MicroDemand | None, command: Command, at: datetime

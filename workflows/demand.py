@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any, ClassVar, TypeVar
@@ -69,6 +71,8 @@ SUBMISSION_GRACE = timedelta(minutes=5)
 """How long a workflow waits for a valid submission before it ends as rejected."""
 MAX_REJECTIONS = 50
 """Rejections kept in the store per run; beyond that a flood is only logged."""
+MESSAGE_IDS = uuid.UUID("6f1d3c2e-5b8a-4e0f-9a6d-2c7b1e4f8a90")
+"""Namespace of the ids the workflow gives the commands and rejections it records."""
 
 
 def _store_error(error: BaseException) -> ApplicationError | None:
@@ -334,8 +338,9 @@ class MicroDemandWorkflow:
         if not self._v2 or self._rejections >= MAX_REJECTIONS:
             return
         self._rejections += 1
+        rejection_id = self._message_id("reject", str(self._rejections), name, reason)
         request = RejectRequest(
-            rejection_id=workflow.uuid4(), demand_id=self._status.demand_id, message=name, reason=reason,
+            rejection_id=rejection_id, demand_id=self._status.demand_id, message=name, reason=reason,
             at=workflow.now(),
         )  # fmt: skip
         await self._activity(Recorder.reject, request)
@@ -425,9 +430,10 @@ class MicroDemandWorkflow:
         """Record `command` through the activity (caller holds the lock) and adopt the stored status."""
         if isinstance(command, Absorb) and self._v2:
             return  # the store records absorbs with the merge itself
+        command_id = self._message_id("record", command.model_dump_json()) if self._v2 else None
         request = RecordRequest(
             demand_id=self._status.demand_id, expected_version=self._status.version, at=workflow.now(),
-            command=command, command_id=workflow.uuid4() if self._v2 else None,
+            command=command, command_id=command_id,
         )  # fmt: skip
         try:
             status = await self._activity(Recorder.record, request)
@@ -441,6 +447,17 @@ class MicroDemandWorkflow:
             raise
         self._adopt(status)
         self._records += 1
+
+    def _message_id(self, kind: str, *parts: str) -> uuid.UUID:
+        """A stable id for what this run records next: the same when a workflow task is retried on
+        another worker. (`workflow.uuid4()` is not: a timed-out or failed task reseeds the workflow's
+        randomness, so a worker killed after the store wrote would make the retry look like a new
+        command, and the store would refuse it as stale.) The version the store is expected to be
+        at, the run and the content (hashed: residents' data never leaves in an id) name it."""
+        info = workflow.info()
+        digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+        name = f"{info.workflow_id}/{info.run_id}/{kind}/{self._status.version}/{digest}"
+        return uuid.uuid5(MESSAGE_IDS, name)
 
     async def _activity(
         self, activity: Callable[[Recorder, A], Awaitable[R]] | Callable[[Recorder, A], R], arg: A

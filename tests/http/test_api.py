@@ -129,7 +129,9 @@ async def test_the_ticket_list_pages_and_filters_and_the_boards_answer(
         elsewhere = (await admin.get("/api/demands", params={"scope": "community:Youyi"})).json()
         assert elsewhere["items"] == []
         due = (await admin.get("/api/overdue", params={"due_within": "2d"})).json()
-        assert len(due) == 7  # every claim clock runs out within two days
+        assert len(due) == 4  # the general ones: promised within 2 days ("2310"); majors within 10
+        assert {r["priority"] for r in due} == {"general"}
+        assert len((await admin.get("/api/overdue", params={"due_within": "10d"})).json()) == 7
         assert (await admin.get("/api/overdue")).json() == []
         assert isinstance((await admin.get("/api/due")).json(), list)
         by_community = (await admin.get("/api/rates", params={"by": "community", "per": "day"})).json()

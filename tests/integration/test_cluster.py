@@ -21,15 +21,17 @@ from pathlib import Path
 
 import pytest
 from deployed_keys import DEPLOYED_KEYS
-from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
-from temporalio.service import RPCError
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from test_faults import STEPS
 from workflow_harness import (
     LIFECYCLE,
+    all_or_none,
     event_names,
     eventually,
+    in_background,
     queue_settings,
+    ride_out,
     submission,
     submit,
     terminate_quietly,
@@ -59,37 +61,17 @@ def scrape(port: int) -> str:
         return str(answer.read().decode())
 
 
-AFTER = {
-    "claim": State.CLAIMED, "handle": State.HANDLED, "follow_up": State.FOLLOWED_UP, "evaluate": State.CLOSED,
-}  # fmt: skip
-"""Where each command of the loop leaves a demand."""
-
-
-async def drive(client: Client, sub: Submission, task_queue: str, done_before: list[str]) -> DemandStatus:
+async def drive(client: Client, sub: Submission, task_queue: str) -> DemandStatus:
     """Push a demand and take it round the loop, riding out a dead worker.
 
     A worker killed after the store recorded a command but before Temporal recorded its workflow
-    task leaves the next worker to find the command done (the store answers with the stored
-    status): the update, delivered again, is refused as already taken. The store holds it once;
-    the driver checks the demand stands where the command leads, and goes on (`done_before`).
+    task leaves the next worker to run the command again: it finds the command done in the store
+    (the same command id) and answers with the stored status, so no update is refused.
     """
     handle = await submit(client, sub, task_queue)
     status = DemandStatus(demand_id=sub.demand_id)
     for update, command in STEPS:
-        while True:
-            try:
-                status = await handle.execute_update(
-                    update, command, id=f"{sub.demand_id}-{command.step}", result_type=DemandStatus
-                )
-                break
-            except (WorkflowUpdateRPCTimeoutOrCancelledError, RPCError):
-                await asyncio.sleep(0.5)
-            except WorkflowUpdateFailedError:
-                status = await handle.query("status", result_type=DemandStatus)
-                if update in AFTER and status.state is AFTER[update]:
-                    done_before.append(f"{sub.demand_id} {update}")
-                    break
-                raise
+        status = await ride_out(handle, update, command)
     await terminate_quietly(handle)
     return status
 
@@ -149,26 +131,25 @@ async def test_two_workers_and_a_projections_process_lose_and_double_nothing(
     client = await system.temporal()  # residents sealed by this process, opened by the workers
     subs = [submission() for _ in range(DEMANDS)]
     app = system.open_store()
-    done_before: list[str] = []
-    drivers = asyncio.gather(*(drive(client, sub, settings.task_queue, done_before) for sub in subs))
+    driving = all_or_none(*(drive(client, sub, settings.task_queue) for sub in subs))
     try:
+        async with in_background(driving) as drivers:  # a failure leaves none retrying for ever
 
-        def stored() -> int:
-            return sum(len(event_names(app, sub.demand_id)) for sub in subs)
+            def stored() -> int:
+                return sum(len(event_names(app, sub.demand_id)) for sub in subs)
 
-        total = DEMANDS * len(LIFECYCLE)
-        await eventually(lambda: stored() >= total // 3, timeout=120)
-        first.send_signal(signal.SIGKILL)  # mid-way: its demands and appends in flight go to the other
-        first.wait()
-        assert stored() < total  # it died with work left
-        finals = await asyncio.wait_for(drivers, timeout=240)
+            total = DEMANDS * len(LIFECYCLE)
+            await eventually(lambda: stored() >= total // 3, timeout=120)
+            first.send_signal(signal.SIGKILL)  # mid-way: its demands and appends in flight go to the other
+            first.wait()
+            assert stored() < total  # it died with work left
+            finals = await asyncio.wait_for(drivers, timeout=240)
         assert all(final.state is State.CLOSED for final in finals)
         histories = await asyncio.to_thread(lambda: [event_names(app, sub.demand_id) for sub in subs])
         assert histories == [LIFECYCLE] * DEMANDS  # each event exactly once
         assert app.history(subs[0].demand_id)[0].resident == subs[0].resident  # type: ignore[attr-defined]
         last = app.recorder.max_notification_id()
     finally:
-        drivers.cancel()  # a failure above leaves none retrying forever against stopped workers
         app.close()
 
     def caught_up() -> bool:

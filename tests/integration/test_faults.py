@@ -13,14 +13,16 @@ from typing import Any
 
 import pytest
 from temporalio import activity
-from temporalio.client import Client, WorkflowUpdateRPCTimeoutOrCancelledError
-from temporalio.service import RPCError
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from workflow_harness import (
     LIFECYCLE,
+    all_or_none,
     event_names,
     eventually,
+    in_background,
     queue_settings,
+    ride_out,
     running_worker,
     submission,
     submit,
@@ -122,14 +124,7 @@ async def drive(client: Client, sub: Submission, task_queue: str) -> DemandStatu
     handle = await submit(client, sub, task_queue)
     status = DemandStatus(demand_id=sub.demand_id)
     for update, command in STEPS:
-        while True:
-            try:  # the same update id on a retry: the server answers a repeat, never applies it twice
-                status = await handle.execute_update(
-                    update, command, id=f"{sub.demand_id}-{command.step}", result_type=DemandStatus
-                )
-                break
-            except (WorkflowUpdateRPCTimeoutOrCancelledError, RPCError):
-                await asyncio.sleep(0.5)
+        status = await ride_out(handle, update, command)
     await terminate_quietly(handle)  # closed and kept for complaints: this test is done with it
     return status
 
@@ -144,21 +139,22 @@ async def test_worker_killed_mid_loop_loses_and_repeats_no_event(
     app = System(settings).open_store()
     subs = [submission() for _ in range(8)]
     try:
-        first = start_worker()
-        drivers = asyncio.gather(*(drive(client, sub, settings.task_queue) for sub in subs))
+        driving = all_or_none(*(drive(client, sub, settings.task_queue) for sub in subs))
+        async with in_background(driving) as drivers:
+            first = start_worker()
 
-        def stored() -> int:
-            return sum(len(event_names(app, sub.demand_id)) for sub in subs)
+            def stored() -> int:
+                return sum(len(event_names(app, sub.demand_id)) for sub in subs)
 
-        total = len(subs) * len(LIFECYCLE)
-        await eventually(lambda: stored() >= total // 3, timeout=60)
-        first.send_signal(signal.SIGKILL)  # mid-loop: some demands half way, some appends in flight
-        first.wait()
-        assert stored() < total
-        start_worker()
-        finals = await asyncio.wait_for(drivers, timeout=180)
-        assert all(final.state is State.CLOSED for final in finals)
-        histories = await asyncio.to_thread(lambda: [event_names(app, sub.demand_id) for sub in subs])
-        assert histories == [LIFECYCLE] * len(subs)
+            total = len(subs) * len(LIFECYCLE)
+            await eventually(lambda: stored() >= total // 3, timeout=60)
+            first.send_signal(signal.SIGKILL)  # mid-loop: some demands half way, some appends in flight
+            first.wait()
+            assert stored() < total
+            start_worker()
+            finals = await asyncio.wait_for(drivers, timeout=180)
+            assert all(final.state is State.CLOSED for final in finals)
+            histories = await asyncio.to_thread(lambda: [event_names(app, sub.demand_id) for sub in subs])
+            assert histories == [LIFECYCLE] * len(subs)
     finally:
         app.close()

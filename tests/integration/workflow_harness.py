@@ -5,12 +5,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import (
+    Client,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.service import RPCError
 
 from adapters.bootstrap import System
@@ -23,6 +28,8 @@ from engine.status import DemandStatus
 from engine.values import Location, Resident
 from engine.vocabulary import Channel, Kind, Priority
 from workflows.demand import MicroDemandWorkflow
+
+T = TypeVar("T")
 
 LIFECYCLE = ["Collected", "Claimed", "Handled", "FollowedUp", "Evaluated", "Closed"]
 
@@ -163,6 +170,45 @@ async def terminate_quietly(handle: WorkflowHandle[Any, Any]) -> None:
             while (await handle.describe()).raw_description.pending_activities:  # noqa: ASYNC110
                 await asyncio.sleep(0.05)
         await handle.terminate("test finished")
+
+
+async def ride_out(handle: WorkflowHandle[Any, DemandStatus], update: str, command: Any) -> DemandStatus:
+    """Send one update until a worker answers it, riding out a dead worker or server.
+
+    The same update id on every try: the server answers a repeat, never applies it twice. A
+    refusal fails the test with its reason. Cancellation is honoured (the client reports a
+    cancelled call as a timeout, which a bare retry loop would swallow for ever).
+    """
+    update_id = f"{handle.id}-{command.step}"
+    while True:
+        try:
+            return await handle.execute_update(update, command, id=update_id, result_type=DemandStatus)
+        except (WorkflowUpdateRPCTimeoutOrCancelledError, RPCError):
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise asyncio.CancelledError from None
+            await asyncio.sleep(0.5)
+        except WorkflowUpdateFailedError as failed:
+            raise AssertionError(f"{handle.id} {update}: {failed.cause}") from failed
+
+
+async def all_or_none(*coroutines: Awaitable[T]) -> list[T]:
+    """Run coroutines together; if one fails, cancel the rest (no task outlives its test)."""
+    async with asyncio.TaskGroup() as group:
+        tasks = [group.create_task(coroutine) for coroutine in coroutines]
+    return [task.result() for task in tasks]
+
+
+@asynccontextmanager
+async def in_background(coroutine: Awaitable[T]) -> AsyncIterator[asyncio.Task[T]]:
+    """Run a coroutine as a task for the block; cancelled and awaited on the way out."""
+    task = asyncio.ensure_future(coroutine)
+    try:
+        yield task
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
 
 
 @dataclass
