@@ -114,9 +114,12 @@ class Services:
             # the index follows a moment behind: a claim just made may not show there yet
             check(identity, act, demand=await self.subject(demand_id, live=True))
 
-    async def permitted(self, identity: Identity, demand_id: str, steps: Iterable[Step]) -> list[Step]:
-        """Which of `steps` `identity` may do on this demand (the console offers only those)."""
-        subject = await self.subject(demand_id)
+    async def permitted(
+        self, identity: Identity, demand_id: str, steps: Iterable[Step], *, live: bool = False
+    ) -> list[Step]:
+        """Which of `steps` `identity` may do on this demand (the console offers only those);
+        `live` asks its workflow (just after an action, before the index has caught up)."""
+        subject = await self.subject(demand_id, live=live)
         allowed = []
         for step in steps:
             try:

@@ -132,6 +132,7 @@ class ApiServer:
             access_log=False,
             lifespan="on",
             timeout_graceful_shutdown=5,
+            timeout_keep_alive=30,  # a client reusing a connection rarely meets one the server just closed
             backlog=4096,  # a burst of pushes waits in the kernel's queue rather than being refused
         )
         self.server = _QuietServer(config)

@@ -91,7 +91,7 @@ async def demand_page(request: Request, demand_id: str, who: Viewer, fresh: bool
     status = await services.status(who, demand_id, live=fresh)
     events = await timeline(services, who, demand_id)
     candidates = [a.step for a in ACTIONS if allows(status.state, a.step)]
-    permitted = set(await services.permitted(who, demand_id, candidates)) if candidates else set()
+    permitted = set(await services.permitted(who, demand_id, candidates, live=fresh)) if candidates else set()
     actions = [
         (a, [f for f in a.fields if not (who.role is Role.MEMBER and f.name in _MEMBERS_OWN)])
         for a in ACTIONS

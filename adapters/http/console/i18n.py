@@ -43,6 +43,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "level": ("层级", "Rung"),
     "responsible": ("责任单位", "Responsible"),
     "due": ("截止", "Due"),
+    "promised": ("承诺时限", "Promised"),
     "late_by": ("超期", "Late by"),
     "left": ("剩余", "Left"),
     "escalations": ("升级次数", "Escalations"),

@@ -35,13 +35,15 @@ def environment() -> Environment:
 
 
 def lateness(delta: timedelta) -> str:
-    """A span as people say it: `2d 3h`, `45m` (its sign is said by the column)."""
+    """A span as people say it: `10d`, `2d 3h`, `45m`, `20s` (its sign is said by the column)."""
     seconds = abs(int(delta.total_seconds()))
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
     if days:
-        return f"{days}d {hours}h"
-    return f"{hours}h {rest // 60}m" if hours else f"{rest // 60}m"
+        return f"{days}d {hours}h" if hours else f"{days}d"
+    if hours:
+        return f"{hours}h {rest // 60}m"
+    return f"{rest // 60}m" if rest >= 60 else f"{rest}s"
 
 
 def local_time(zone: timezone) -> Any:
