@@ -141,7 +141,10 @@ class Services:
         except DemandNotFoundError:
             status = await asyncio.to_thread(self._stored, demand_id)  # DemandNotFoundError if never
         holders = status.claimant.members if status.claimant else ()
-        return DemandSubject(demand_id=demand_id, location=status.location, holders=holders)
+        residents = await asyncio.to_thread(self._reporters, demand_id)
+        return DemandSubject(
+            demand_id=demand_id, location=status.location, holders=holders, residents=residents
+        )
 
     def _indexed(self, demand_id: str) -> DemandSubject | None:
         from engine.values import Location
@@ -149,6 +152,7 @@ class Services:
         with self.system.index_view() as index:
             row = index.demand(demand_id)
             holders = index.holders(demand_id)  # the lead and any co-claimants
+            residents = index.resident_keys(demand_id)
         if row is None:
             return None
         where = Location(
@@ -158,8 +162,20 @@ class Services:
             demand_id=demand_id,
             location=where,
             holders=holders,
-            resident_key=getattr(row, "resident_key", None),
+            residents=residents,
         )
+
+    def _reporters(self, demand_id: str) -> frozenset[str]:
+        """The keyed hashes of the demand's reporters, from the store (none if it was never collected)."""
+        from engine.application import DemandNotFoundError
+
+        lookup = self.system.resident_lookup
+        with self.system.store() as store:
+            try:
+                reporters = store.reporters(demand_id)
+            except DemandNotFoundError:
+                return frozenset()
+        return frozenset(key for resident in reporters for key in lookup.keys(resident))
 
     def _stored(self, demand_id: str) -> DemandStatus:
         with self.system.store() as store:

@@ -56,7 +56,8 @@ class DemandSubject:
     demand_id: str
     location: Location | None
     holders: tuple[str, ...] = ()
-    resident_key: str | None = None
+    residents: frozenset[str] = frozenset()
+    """Keyed hashes (`engine.lookup`) of everyone who reported it, merged duplicates' reporters too."""
 
 
 class Forbidden(PermissionError):
@@ -86,7 +87,7 @@ def _demand_allowed(identity: Identity, act: Step | Act, what: str, demand: Dema
     role = identity.role
     if role is Role.OPERATOR and (demand.location is None or not identity.scope.contains(demand.location)):
         raise Forbidden(f"{identity} may not {what} {demand.demand_id}: it lies outside {identity.scope}")
-    own = identity.resident_key is not None and identity.resident_key == demand.resident_key
+    own = identity.resident_key is not None and identity.resident_key in demand.residents
     if role is Role.RESIDENT and not own:
         raise Forbidden(f"{identity} may {what} only their own demands, not {demand.demand_id}")
     if role is Role.MEMBER and act in (Step.RELEASE, Step.HANDLE) and identity.name not in demand.holders:

@@ -21,6 +21,7 @@ from engine.lifecycle import Refused, State, Step
 from engine.policies.timelimits import TimeLimits, load_time_limits
 from engine.sealing import Sealer
 from engine.status import DemandStatus
+from engine.values import Resident
 
 
 class DemandNotFoundError(LookupError):
@@ -240,6 +241,10 @@ class Demands(PydanticApplication):
     def status(self, demand_id: str) -> DemandStatus:
         """The demand's current standing, from its events."""
         return self._status(self.get(demand_id))
+
+    def reporters(self, demand_id: str) -> list[Resident]:
+        """Everyone who reported the demand (its merged duplicates' reporters too), as stored."""
+        return list(self.get(demand_id).reporters)
 
     def history(self, demand_id: str) -> list[DomainEvent]:
         """Every stored event of the demand, oldest first."""

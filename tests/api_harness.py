@@ -85,10 +85,14 @@ class ApiStack:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         return httpx.AsyncClient(base_url=self.url, headers=headers, timeout=60, **options)
 
-    def identity(self, name: str, role: Role, scope: str = "all", unit: str | None = None) -> str:
-        """Register someone and issue them a token."""
+    def identity(
+        self, name: str, role: Role, scope: str = "all", unit: str | None = None, phone: str | None = None
+    ) -> str:
+        """Register someone (a resident by their phone's keyed hash) and issue them a token."""
+        key = self.system.resident_lookup.phone(phone) if phone is not None else None
         with self.system.directory() as directory:
-            directory.register(Identity(name=name, role=role, scope=Scope.parse(scope), unit=unit))
+            place = Scope.parse(scope)
+            directory.register(Identity(name=name, role=role, scope=place, unit=unit, resident_key=key))
             token = directory.issue(name, "test")
         self.tokens[name] = token
         return token

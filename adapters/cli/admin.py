@@ -40,16 +40,29 @@ def add_identity(
     role: Annotated[Role, typer.Option(help="What they are to the system.")],
     scope_text: ScopeOption = None,
     unit: Annotated[str | None, typer.Option(help="A member's unit (for claims and dual points).")] = None,
+    phone: Annotated[
+        str | None,
+        typer.Option(help="A resident's phone number: their own demands are those reported from it."),
+    ] = None,
 ) -> None:
-    """Add someone (or change their role or scope); then issue them a token."""
+    """Add someone (or change their role or scope); then issue them a token.
+
+    A resident is known by their phone number, kept only as a keyed hash: they read, supplement,
+    withdraw and evaluate the demands reported from it, and nothing else."""
     from engine.access import Identity
 
     allowed(Act.MANAGE)
     place = scope(scope_text)
     if role is Role.OPERATOR and place.everywhere:
         console.print("note: an operator without --scope acts everywhere (the city's operators)")
-    with store_system().directory() as directory:
-        directory.register(Identity(name=name, role=role, scope=place, unit=unit))
+    if (role is Role.RESIDENT) != (phone is not None):
+        fail("--phone is for residents, and a resident needs one (their demands are those it reported)", 2)
+    system = store_system()
+    resident_key = system.resident_lookup.phone(phone) if phone is not None else None
+    if phone is not None and resident_key is None:
+        fail("that is not a phone number", 2)
+    with system.directory() as directory:
+        directory.register(Identity(name=name, role=role, scope=place, unit=unit, resident_key=resident_key))
     console.print(f"{name} is a {role.value}" + ("" if place.everywhere else f" of {place}"))
 
 

@@ -207,6 +207,18 @@ class DemandIndexView(View):
         others = [str(row["key"]).removeprefix("member:") for row in rows]
         return (record.claimant_member, *(m for m in others if m != record.claimant_member))
 
+    def resident_keys(self, demand_id: str) -> frozenset[str]:
+        """The keyed hashes of the demand's reporters (`engine.lookup`): who may act as its resident."""
+        record = self.demand(demand_id)
+        if record is None:
+            return frozenset()
+        rows = self.db.select(
+            f"SELECT key FROM {self.qualified('keys')} WHERE originator_id = {self.dialect.param('id')} "
+            f"AND key NOT LIKE {self.dialect.param('pattern')}",
+            {"id": str(record.originator_id), "pattern": "member:%"},
+        )
+        return frozenset(str(row["key"]) for row in rows)
+
     def forget_keys(self, keys: Sequence[str]) -> int:
         """Drop these lookup keys (a forgotten resident's) from every demand; how many rows went.
 

@@ -200,6 +200,15 @@ def test_every_actor_is_known_and_acts_only_as_the_role_matrix_allows(stack: Sta
         env = {**stack.env, "MICRODEMAND_TOKEN": token}
         return subprocess.run([CLI, *args], env=env, capture_output=True, text=True, timeout=60, check=False)
 
+    stack.cli("identity", "add", "wang", "--role", "resident", "--phone", "13800138000")  # the reporter
+    resident = stack.cli("token", "issue", "wang").stdout.strip()
+    assert as_(resident, "status", DEMAND, "--json").returncode == 0  # their own demand
+    assert as_(resident, "escalate", DEMAND, "--reason", "faster").returncode == 3
+    phoneless = as_(
+        stack.cli("token", "issue", "admin").stdout.strip(), "identity", "add", "zhao", "--role", "resident"
+    )
+    assert (phoneless.returncode, "a resident needs one" in phoneless.stderr) == (2, True)
+
     outside = as_(far, "escalate", DEMAND, "--reason", "not mine")
     assert outside.returncode == 3
     assert f"op-far (operator of street:Sanping) may not escalate {DEMAND}: it lies outside" in outside.stderr

@@ -94,3 +94,48 @@ async def test_every_role_may_use_exactly_the_routes_the_role_matrix_gives_it(
                     message = said["error"] if isinstance(said, dict) else said[0]["description"]
                     assert message.startswith(f"{role} ("), message
         assert wrong == []
+
+
+async def test_a_resident_acts_on_the_demands_reported_from_their_phone_and_on_no_other(
+    dev_server_env: WorkflowEnvironment, sqlite_settings: Settings
+) -> None:
+    async with api_stack(sqlite_settings, dev_server_env) as stack:
+        wang = stack.identity("wang-fang", Role.RESIDENT, phone="138 0013 8000")  # as the demand has it
+        li = stack.identity("li", Role.MEMBER, unit="Party branch 2")
+        neighbour = {"name": "Ma Lin", "phone": "13912345678", "address": "Building 2"}
+        own, other = stack.id("own"), stack.id("other")
+        async with (
+            stack.client(stack.admin) as admin,
+            stack.client(wang) as resident,
+            stack.client(li) as member,
+        ):
+            assert (await admin.post("/api/demands", json=stack.demand("own"))).status_code == 202
+            pushed = await admin.post("/api/demands", json=stack.demand("other", resident=neighbour))
+            assert pushed.status_code == 202
+            await stack.indexed(own)
+            await stack.indexed(other)
+
+            assert (await resident.get(f"/api/demands/{own}")).status_code == 200
+            refused = await resident.get(f"/api/demands/{other}")
+            assert refused.status_code == 403
+            assert refused.json()["error"].startswith("wang-fang (resident) may read only their own demands")
+            assert (await resident.get("/api/demands")).status_code == 403  # a list would show everyone's
+            added = await resident.post(f"/api/demands/{own}/supplement", json={"text": "it flickers too"})
+            assert added.status_code == 202, added.text
+            refused = await resident.post(f"/api/demands/{other}/supplement", json={"text": "me too"})
+            assert refused.status_code == 403
+
+            assert (await member.post(f"/api/demands/{own}/claim", json={})).status_code == 200
+            assert (await member.post(f"/api/demands/{own}/handle", json={"hours": 1})).status_code == 200
+            followed = await admin.post(f"/api/demands/{own}/follow-up", json={"resolved": True})
+            assert followed.json()["state"] == "followed_up"
+            refused = await resident.post(
+                f"/api/demands/{own}/claim", json={"member": "wang-fang", "unit": "Home"}
+            )
+            assert refused.status_code == 403  # a resident never claims
+            evaluated = await resident.post(f"/api/demands/{own}/evaluate", json={"rating": "satisfied"})
+            assert evaluated.status_code == 200, evaluated.text
+            assert evaluated.json()["state"] == "closed"
+            timeline = (await resident.get(f"/api/demands/{own}/events")).json()
+            assert "Evaluated" in {e["event"] for e in timeline}
+            assert timeline[-2]["details"]["actor"] == "wang-fang (resident)"

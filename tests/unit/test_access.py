@@ -13,8 +13,8 @@ XINHUA = Location(
     city="Karamay", district="Karamay District", street="Yingbin", community="Xinhua", grid="G1"
 )
 SANPING = Location(city="Karamay", district="Baijiantan", street="Sanping", community="Pingan", grid="G2")
-IN_XINHUA = DemandSubject("demand-wechat-1", XINHUA, holders=("li",), resident_key="k-wang")
-IN_SANPING = DemandSubject("demand-wechat-2", SANPING, holders=("zhou",), resident_key="k-ma")
+IN_XINHUA = DemandSubject("demand-wechat-1", XINHUA, holders=("li",), residents=frozenset({"k-wang"}))
+IN_SANPING = DemandSubject("demand-wechat-2", SANPING, holders=("zhou",), residents=frozenset({"k-ma"}))
 
 PLATFORM = Identity(name="wechat-platform", role=Role.PLATFORM)
 OPERATOR = Identity(name="op-zhang", role=Role.OPERATOR, scope=Scope.parse("street:Yingbin"))
