@@ -185,13 +185,13 @@ def moment(text: str) -> datetime:
 @contextmanager
 def index_view_at(at: datetime | None) -> Iterator[DemandIndexView]:
     """The live demand index, or (`at` given) the index as it stood then, built with a progress bar."""
-    from adapters.cli.output import progress_bar
-    from adapters.timetravel import index_as_of
-
-    if at is None:
+    if at is None:  # the live view: nothing of time travel is imported
         with store_system().index_view() as index:
             yield index
         return
+    from adapters.cli.output import progress_bar
+    from adapters.timetravel import index_as_of
+
     with (
         progress_bar("reading the events up to then") as advance,
         index_as_of(store_system(), at, advance) as index,
@@ -202,13 +202,13 @@ def index_view_at(at: datetime | None) -> Iterator[DemandIndexView]:
 @contextmanager
 def points_view_at(at: datetime | None) -> Iterator[PointsView]:
     """The live points ledger, or (`at` given) the ledger as it stood then, built with a progress bar."""
-    from adapters.cli.output import progress_bar
-    from adapters.timetravel import points_as_of
-
-    if at is None:
+    if at is None:  # the live view: nothing of time travel is imported
         with store_system().points_view() as ledger:
             yield ledger
         return
+    from adapters.cli.output import progress_bar
+    from adapters.timetravel import points_as_of
+
     with (
         progress_bar("reading the events up to then") as advance,
         points_as_of(store_system(), at, advance) as ledger,

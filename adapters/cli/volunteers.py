@@ -49,7 +49,6 @@ def points(
     as_json: Json = False,
 ) -> None:
     """Show a member's balance, ledger and redemptions, or a unit's dual points."""
-    from adapters.timetravel import balance_as_of
     from engine.access import Act
     from engine.vocabulary import AccountKind
 
@@ -65,7 +64,12 @@ def points(
             return
         with store_system().time_bank(ledger) as bank:
             redemptions = [r for r in bank.redemptions(name) if at is None or r.at <= at]
-            balance = bank.balance(name) if at is None else balance_as_of(store_system(), ledger, name, at)
+            if at is None:
+                balance = bank.balance(name)
+            else:
+                from adapters.timetravel import balance_as_of
+
+                balance = balance_as_of(store_system(), ledger, name, at)
     if as_json:
         print_json(
             {
