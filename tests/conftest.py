@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -10,14 +9,13 @@ from pathlib import Path
 import psycopg
 import pytest
 from deployed_keys import DEPLOYED_KEYS
+from machine import IN_CI
 from postgres_harness import PG_DB, PG_HOST, PG_PORT
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.binaries import temporal_cli, temporal_test_server
 from adapters.settings import Settings
-
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
 @pytest.fixture(scope="session")

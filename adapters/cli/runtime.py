@@ -7,8 +7,8 @@ command, an unknown demand, a store or server that is down) into a line and an e
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 M = TypeVar("M", bound="BaseModel")
+V = TypeVar("V")
 
 
 @cache
@@ -188,32 +189,35 @@ def index_view_at(at: datetime | None) -> Iterator[DemandIndexView]:
     if at is None:  # the live view: nothing of time travel is imported
         with store_system().index_view() as index:
             yield index
-        return
-    from adapters.cli.output import progress_bar
-    from adapters.timetravel import index_as_of
+    else:
+        from adapters.timetravel import index_as_of
 
-    with (
-        progress_bar("reading the events up to then") as advance,
-        index_as_of(store_system(), at, advance) as index,
-    ):
-        yield index
+        with _as_it_stood(index_as_of, at) as index:
+            yield index
 
 
 @contextmanager
 def points_view_at(at: datetime | None) -> Iterator[PointsView]:
     """The live points ledger, or (`at` given) the ledger as it stood then, built with a progress bar."""
-    if at is None:  # the live view: nothing of time travel is imported
+    if at is None:
         with store_system().points_view() as ledger:
             yield ledger
-        return
-    from adapters.cli.output import progress_bar
-    from adapters.timetravel import points_as_of
+    else:
+        from adapters.timetravel import points_as_of
 
-    with (
-        progress_bar("reading the events up to then") as advance,
-        points_as_of(store_system(), at, advance) as ledger,
-    ):
-        yield ledger
+        with _as_it_stood(points_as_of, at) as ledger:
+            yield ledger
+
+
+@contextmanager
+def _as_it_stood(
+    as_of: Callable[[System, datetime, Callable[[int, int], None]], AbstractContextManager[V]], at: datetime
+) -> Iterator[V]:
+    """A view rebuilt from the events up to `at`, with a progress bar while it is read."""
+    from adapters.cli.output import progress_bar
+
+    with progress_bar("reading the events up to then") as advance, as_of(store_system(), at, advance) as view:
+        yield view
 
 
 def store_error(error: Exception) -> int:

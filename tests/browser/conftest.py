@@ -6,20 +6,19 @@ missing Chromium fails the run (`.ci/run` installs it); elsewhere the tests are 
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from api_harness import ApiStack, api_stack
+from limits_harness import limits_toml
+from machine import chromium
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.settings import Settings
 from engine.access import Role
 
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 """Screenshots of every page at desktop and phone size: the tests' artefacts (git-ignored)."""
 FLAGS = [
@@ -27,43 +26,9 @@ FLAGS = [
     "--disable-sync", "--no-first-run", "--hide-scrollbars",
 ]  # fmt: skip
 
-FAST_MAJOR_LIMITS = """
-warn_fraction = 0.5
-on_evaluation_timeout = "close_unrated"
-complaint_window = "30d"
-[claim]
-general = "1d"
-important = "12h"
-major = "4s"
-[handle]
-general = "2d"
-important = "3d"
-major = "4s"
-[follow_up]
-general = "2d"
-important = "2d"
-major = "3d"
-[evaluate]
-general = "7d"
-important = "7d"
-major = "7d"
-[escalation]
-general = "1d"
-important = "1d"
-major = "2d"
-"""
+FAST_MAJOR_LIMITS = limits_toml(warn_fraction=0.5, claim={"major": "4s"}, handle={"major": "4s"})
 """The shipped time limits, but a major demand must be claimed, and resolved (the 2310 promise, on
 which the overdue board stands), within four seconds."""
-
-
-def chromium_path() -> str:
-    """The system's Chromium; skipped outside CI when it is not installed, a failure in CI."""
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        if IN_CI:
-            pytest.fail("chromium is required in CI (apt-get install chromium)")
-        pytest.skip("chromium is not installed")
-    return found
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +36,7 @@ async def browser() -> AsyncIterator[Any]:
     """Headless Chromium, one per test module."""
     from playwright.async_api import async_playwright
 
-    path = chromium_path()
+    path = chromium()
     async with async_playwright() as playwright:
         launched = await playwright.chromium.launch(executable_path=path, args=FLAGS, headless=True)
         yield launched

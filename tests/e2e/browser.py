@@ -2,24 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-
-
-def chromium() -> str:
-    """The browser's path; skipped outside CI when it is not installed, a failure in CI."""
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        if IN_CI:
-            pytest.fail("chromium is required in CI (apt-get install chromium)")
-        pytest.skip("chromium is not installed")
-    return found
+from machine import chromium
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:

@@ -11,6 +11,7 @@ import pytest
 import typer
 from browser import dom_of, screenshot
 from cli_harness import configure_cli, forget_cached
+from limits_harness import limits_toml
 from points_harness import T0, Driver, location, points_runner
 from typer.testing import CliRunner, Result
 
@@ -23,30 +24,8 @@ from engine.vocabulary import Channel, Kind
 
 pytestmark = pytest.mark.integration
 DAY = timedelta(days=1)
-STRICT = """
-warn_fraction = 0.8
-on_evaluation_timeout = "close_unrated"
-[claim]
-general = "1d"
-important = "12h"
-major = "6h"
-[handle]
-general = "1h"
-important = "1h"
-major = "1h"
-[follow_up]
-general = "2d"
-important = "2d"
-major = "3d"
-[evaluate]
-general = "7d"
-important = "7d"
-major = "7d"
-[escalation]
-general = "1d"
-important = "1d"
-major = "2d"
-"""
+STRICT = limits_toml(handle={"general": "1h", "important": "1h", "major": "1h"})
+"""The shipped limits, but everything must be resolved within the hour."""
 
 
 @pytest.fixture

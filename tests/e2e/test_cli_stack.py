@@ -10,31 +10,16 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from api_harness import SUBMISSION as HTTP_SUBMISSION
 
 pytestmark = pytest.mark.e2e
 CLI = str(Path(sys.executable).parent / "microdemand")
 
-SUBMISSION = {
-    "source": "wechat",
-    "external_id": "e2e-1",
-    "kind": "wish",
-    "title": "Fix the stairwell light",
-    "channel": "wechat",
-    "priority": "general",
-    "location": {
-        "city": "Karamay",
-        "district": "Karamay District",
-        "street": "Yingbin",
-        "community": "Xinhua",
-        "grid": "G3",
-    },
-    "resident": {"name": "Wang Fang", "phone": "13800138000", "address": "Building 7, Room 301"},
-}
+SUBMISSION = {**HTTP_SUBMISSION, "source": "wechat", "external_id": "e2e-1"}
 DEMAND = "demand-wechat-e2e-1"
 
 
@@ -108,15 +93,6 @@ class Stack:
             if until(value) or time.monotonic() > deadline:
                 return value
             time.sleep(0.3)
-
-
-@pytest.fixture
-def stack(tmp_path: Path) -> Iterator[Stack]:
-    running = Stack(tmp_path / "var")
-    running.start()
-    yield running
-    if running.process and running.process.poll() is None:
-        running.process.kill()
 
 
 def test_a_newcomer_takes_a_demand_through_its_life_and_finds_it_after_a_restart(

@@ -23,15 +23,6 @@ DEMAND_WITH_NUMBERS = {
 }
 
 
-@pytest.fixture
-def stack(tmp_path: Path) -> Stack:  # type: ignore[misc]
-    running = Stack(tmp_path / "var")
-    running.start()
-    yield running  # type: ignore[misc]
-    if running.process and running.process.poll() is None:
-        running.process.kill()
-
-
 def temporal_show(stack: Stack) -> str:
     """What Temporal itself shows of the demand's history, with no codec."""
     address = stack.env["MICRODEMAND_TEMPORAL_ADDRESS"]

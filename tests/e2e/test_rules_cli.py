@@ -4,23 +4,12 @@ board and a bulk escalation nobody can take, a late complaint in the window and 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from test_cli_stack import SUBMISSION, Stack
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def stack(tmp_path: Path) -> Iterator[Stack]:
-    """`microdemand up` in a subprocess, with its own var/ and ports."""
-    running = Stack(tmp_path / "var")
-    running.start()
-    yield running
-    if running.process and running.process.poll() is None:
-        running.process.kill()
 
 
 def test_a_sample_year_imports_once_and_its_overdue_demands_sit_at_the_top(
