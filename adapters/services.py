@@ -28,11 +28,17 @@ if TYPE_CHECKING:
     from engine.directory import Directory
     from engine.scope import Scope
     from engine.status import DemandStatus
+    from engine.vocabulary import AccountKind
+    from projections.points.view import PointsView
 
-__all__ = ["Forbidden", "Services"]
+__all__ = ["Forbidden", "Services", "UnknownAccountError"]
 
 _STAMPED = ("by", "worker")
 """Fields of a command that say who did it: always the authenticated identity's name."""
+
+
+class UnknownAccountError(LookupError):
+    """No points were ever earned by this account, nor redeemed from it."""
 
 
 class Services:
@@ -96,6 +102,20 @@ class Services:
         if identity.role is Role.RESIDENT:
             raise Forbidden(f"{identity} may read their own demands one at a time, not list demands")
         return places(identity, asked)
+
+    def known_account(self, ledger: PointsView, kind: AccountKind, name: str) -> None:
+        """UnknownAccountError for a name the points ledger and the time bank have never heard of."""
+        from engine.vocabulary import AccountKind
+
+        if ledger.known(kind, name):
+            return
+        if kind is AccountKind.MEMBER:
+            with self.system.time_bank(ledger) as bank:
+                if bank.redemptions(name):
+                    return
+        what = "unit" if kind is AccountKind.UNIT else "member"
+        why = "no demand has earned it points" if kind is AccountKind.UNIT else "no points earned or redeemed"
+        raise UnknownAccountError(f"unknown {what}: {name} ({why})")
 
     def allow(self, identity: Identity, act: Step | Act, *, account: str | None = None) -> None:
         """Forbidden unless `identity` may do `act` at all (or for `account`)."""

@@ -11,7 +11,7 @@ import typer
 
 from adapters.cli.options import AsOf, Json, ScopeOption
 from adapters.cli.output import console, fail, print_json, table
-from adapters.cli.runtime import allowed, moment, period, places, points_view_at, store_system
+from adapters.cli.runtime import allowed, moment, period, places, points_view_at, services, store_system
 
 if TYPE_CHECKING:
     from engine.vocabulary import AccountKind
@@ -98,18 +98,13 @@ def points(
 
 def _known_or_fail(kind: AccountKind, name: str) -> None:
     """One line and exit 1 for a name the ledger and the time bank have never heard of."""
-    from engine.vocabulary import AccountKind
+    from adapters.services import UnknownAccountError
 
     with store_system().points_view() as ledger:
-        if ledger.known(kind, name):
-            return
-        if kind is AccountKind.MEMBER:
-            with store_system().time_bank(ledger) as bank:
-                if bank.redemptions(name):
-                    return
-    if kind is AccountKind.UNIT:
-        fail(f"unknown unit: {name} (no demand has earned it points)", 1)
-    fail(f"unknown member: {name} (no points earned or redeemed)", 1)
+        try:
+            services().known_account(ledger, kind, name)
+        except UnknownAccountError as unknown:
+            fail(str(unknown), 1)
 
 
 def _entries_table(title: str, entries: list[LedgerEntry]) -> Any:

@@ -66,6 +66,7 @@ def fields_of(errors: Sequence[Any]) -> list[dict[str, str]]:
 def classify(error: BaseException) -> tuple[int, str, dict[str, Any]]:
     """The status, the message and any extra members of the answer for an error."""
     from adapters.demands_client import CommandRefusedError
+    from adapters.services import UnknownAccountError
     from engine.access import Forbidden
     from engine.application import DemandNotFoundError
     from engine.directory import UnauthenticatedError
@@ -78,6 +79,8 @@ def classify(error: BaseException) -> tuple[int, str, dict[str, Any]]:
         return 403, str(error), {}
     if isinstance(error, DemandNotFoundError):
         return 404, str(error), {"demand_id": error.demand_id}
+    if isinstance(error, UnknownAccountError):
+        return 404, str(error), {}
     if isinstance(error, Refused):
         return 409, str(error), {"demand_id": error.demand_id, "state": error.state.value}
     if isinstance(error, CommandRefusedError | InsufficientPointsError | TimeBankBusyError):

@@ -5,7 +5,7 @@ A value that cannot be read is a BadRequestError (400) naming the parameter.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from adapters.http.errors import BadRequestError
 from engine.periods import Period
@@ -48,3 +48,13 @@ def window(text: str | None, zone: object) -> tuple[datetime | None, datetime | 
     if found is None:
         return None, None
     return found.window(zone)  # type: ignore[arg-type]
+
+
+def due(text: str | None, zone: tzinfo) -> tuple[datetime, datetime] | None:
+    """`today`, `tomorrow`, `week` or a period as [from, until) in the local zone (None stays None)."""
+    if not text:
+        return None
+    try:
+        return Period.due(text, datetime.now(zone).date()).window(zone)
+    except ValueError as error:
+        raise BadRequestError(f"due: {error}") from None

@@ -18,15 +18,26 @@ PHONE = {"width": 390, "height": 844}
 
 
 async def signed_in(
-    browser: Any, stack: ApiStack, who: str, viewport: dict[str, int], lang: str = "zh"
+    browser: Any,
+    stack: ApiStack,
+    who: str,
+    viewport: dict[str, int],
+    lang: str = "zh",
+    shots: Path | None = None,
 ) -> Any:
-    """A fresh page of a browser context signed in as `who`; every request it makes is recorded."""
+    """A fresh page of a browser context signed in as `who`; every request it makes is recorded
+    (`shots`: the sign-in page photographed at this size and at a phone's)."""
     context = await browser.new_context(viewport=viewport, locale="zh-CN" if lang == "zh" else "en-GB")
     page = await context.new_page()
     page.asked = []  # type: ignore[attr-defined]
     page.on("request", lambda request: page.asked.append(request.url))  # type: ignore[attr-defined]
     await page.goto(f"{stack.url}/console/?lang={lang}")
     assert "/console/signin" in page.url
+    if shots is not None:
+        await photograph(page, shots, "signin-desktop")
+        await page.set_viewport_size(PHONE)
+        await photograph(page, shots, "signin-phone")
+        await page.set_viewport_size(viewport)
     token = stack.admin if who == "admin" else stack.tokens[who]
     await page.fill("#token", token)
     await page.click("button[type=submit]")
@@ -64,7 +75,7 @@ async def test_an_operator_finds_an_overdue_demand_on_the_board_escalates_it_and
     await stack.stop_worker()  # nobody minds the timers for a while: the demand sits overdue
     await asyncio.sleep(5)
 
-    page = await signed_in(browser, stack, "op-zhang", DESKTOP)
+    page = await signed_in(browser, stack, "op-zhang", DESKTOP, shots=shots)
     assert page.url.endswith("/console/board")  # operators land on the board
     row = page.locator("#overdue tr", has_text="楼道漏水")
     await row.wait_for()
@@ -75,6 +86,7 @@ async def test_an_operator_finds_an_overdue_demand_on_the_board_escalates_it_and
     await stack.indexed(urgent, level="street")
     await row.locator("a").click()
     await page.wait_for_load_state("networkidle")
+    assert "late" in (await page.locator("#promise").get_attribute("class") or "")  # its promise broke
     await photograph(page, shots, "demand-operator-desktop")
     await open_action(page, "escalate")
     await page.fill("#escalate-reason", "超期未认领，督办")
@@ -124,6 +136,8 @@ async def test_a_member_claims_and_handles_a_demand_from_a_phone(
     await page.goto(f"{stack.url}/console/points/li")
     assert float(await page.locator("#balance").inner_text()) > 0
     await photograph(page, shots, "points-phone")
+    await page.set_viewport_size(DESKTOP)
+    await photograph(page, shots, "points-desktop")
     fetched_only_from(page, stack)
     await page.context.close()
 
@@ -150,6 +164,9 @@ async def test_an_analyst_opens_the_rates_and_the_charts_are_drawn(
     await page.goto(f"{stack.url}/console/ranking")
     assert await page.locator("#ranking tr").count() >= 3
     await photograph(page, shots, "ranking-desktop")
+    await page.set_viewport_size(PHONE)
+    await photograph(page, shots, "ranking-phone")
+    await page.set_viewport_size(DESKTOP)
     await page.goto(f"{stack.url}/console/demands?q=stairwell")
     assert await page.locator("#tickets tbody tr").count() >= 10
     await photograph(page, shots, "demands-desktop")

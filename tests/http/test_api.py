@@ -3,6 +3,8 @@ store (SQLite and PostgreSQL): a demand's whole loop, and every error as its sta
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pytest
 from api_harness import api_stack
 from temporalio.testing import WorkflowEnvironment
@@ -102,6 +104,18 @@ async def test_a_demand_goes_round_the_loop_over_http_and_every_mistake_gets_its
             assert overdrawn.status_code == 409
             spent = await li.post("/api/points/li/redemptions", json={"points": 1, "for": "a haircut"})
             assert spent.status_code == 200, spent.text
+            redeemed = (await li.get("/api/points/li")).json()["redemptions"]
+            assert [(r["points"], r["for_what"]) for r in redeemed] == [("1.0", "a haircut")]
+            unknown = await admin.get("/api/points/nobody")
+            assert (unknown.status_code, unknown.json()["error"]) == (
+                404,
+                "unknown member: nobody (no points earned or redeemed)",
+            )
+
+            # a late complaint reopens the closed demand, and its points go back until it closes again
+            reopened = await admin.post(f"/api/demands/{loop}/complain", json={"reason": "it leaks again"})
+            assert reopened.status_code == 200, reopened.text
+            assert reopened.json()["state"] == "claimed"
 
 
 async def _json(request: object, ok: object) -> object:
@@ -133,6 +147,18 @@ async def test_the_ticket_list_pages_and_filters_and_the_boards_answer(
         assert {r["priority"] for r in due} == {"general"}
         assert len((await admin.get("/api/overdue", params={"due_within": "10d"})).json()) == 7
         assert (await admin.get("/api/overdue")).json() == []
+        zone = stack.system.local_zone
+        tomorrow = datetime.now(zone).date() + timedelta(days=1)
+        everything = (await admin.get("/api/demands")).json()["items"]
+        falling = {
+            r["demand_id"]
+            for r in everything
+            if datetime.fromisoformat(r["next_due_at"]).astimezone(zone).date() == tomorrow
+        }
+        due_tomorrow = (await admin.get("/api/demands", params={"due": "tomorrow"})).json()["items"]
+        assert {r["demand_id"] for r in due_tomorrow} == falling  # the claim clocks: a day, or 6 hours
+        bad_due = await admin.get("/api/demands", params={"due": "someday"})
+        assert (bad_due.status_code, bad_due.json()["error"].startswith("due: ")) == (400, True)
         assert isinstance((await admin.get("/api/due")).json(), list)
         by_community = (await admin.get("/api/rates", params={"by": "community", "per": "day"})).json()
         assert by_community[0]["key"] == "Xinhua"

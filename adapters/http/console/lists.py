@@ -86,7 +86,7 @@ async def demands(
         if not q:
             found = index.list_demands(
                 state=state, priority=priority, scope=places, open_only=open_only,
-                claimant_member=member, limit=PAGE + 1, offset=offset,
+                holder=member, limit=PAGE + 1, offset=offset,
             )  # fmt: skip
             return found, False
         wanted, read_so_far = q.casefold(), 0
@@ -94,7 +94,7 @@ async def demands(
         while read_so_far < SEARCHED and len(matched) <= offset + PAGE:
             batch = index.list_demands(
                 state=state, priority=priority, scope=places, open_only=open_only,
-                claimant_member=member, limit=500, offset=read_so_far,
+                holder=member, limit=500, offset=read_so_far,
             )  # fmt: skip
             matched += [r for r in batch if wanted in r.title.casefold() or wanted in r.demand_id]
             read_so_far += len(batch)

@@ -95,15 +95,22 @@ async def demands(
     channel: Channel | None = None,
     category: str | None = None,
     level: Level | None = None,
-    member: Annotated[str | None, Query(description="Held by this member.")] = None,
+    member: Annotated[
+        str | None, Query(description="Held by this member, as the lead or a co-claimant.")
+    ] = None,
     unit: Annotated[str | None, Query(description="Held by this unit.")] = None,
     period: Annotated[str | None, Query(description="Collected in 2026, 2026-Q3, 2026-10 ...")] = None,
+    due: Annotated[
+        str | None,
+        Query(description="Next deadline today, tomorrow, this week, or in a period (soonest first)."),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> DemandPage:
     """Demands matching every filter given, most recently collected first, within the asker's places."""
     places = services.listing(who, Act.READ, params.scope(scope))
     since, until = params.window(period, services.system.local_zone)
+    falls_due = params.due(due, services.system.local_zone)
     reads = request.app.state.reads
     rows = await run_in_threadpool(
         lambda: reads.index.list_demands(
@@ -115,8 +122,9 @@ async def demands(
             channel=channel,
             category=category,
             level=level,
-            claimant_member=member,
+            holder=member,
             claimant_unit=unit,
+            due=falls_due,
             since=since,
             until=until,
             limit=limit,

@@ -111,7 +111,7 @@ async def rate_rows(
     places = services.listing(who, Act.FIGURES, params.scope(scope))
     system = services.system
     since, until = params.window(period, system.local_zone)
-    offset = timedelta(hours=system.settings.report_utc_offset_hours)
+    offset = system.utc_offset  # the same calendar as the CLI's (the time_zone setting)
     index = request.app.state.reads.index
 
     def read() -> list[RateRow]:

@@ -77,7 +77,8 @@ async def points(
     services: Svc,
     recent: Annotated[int, Query(ge=0, le=200)] = 10,
 ) -> dict[str, Any]:
-    """Balance (never below zero), earned, redeemed, owed, and the latest ledger entries."""
+    """Balance (never below zero), earned, redeemed, owed, the latest ledger entries and every
+    redemption; 404 for a name that never earned or redeemed points."""
     return await account(request, services, who, member, recent)
 
 
@@ -89,12 +90,15 @@ async def account(
     ledger = request.app.state.reads.points
 
     def read() -> dict[str, Any]:
+        services.known_account(ledger, AccountKind.MEMBER, member)
         with services.system.time_bank(ledger) as bank:
             balance = bank.balance(member)
+            redemptions = bank.redemptions(member)
         entries = ledger.recent(AccountKind.MEMBER, member, recent)
         return {
             **balance.model_dump(mode="json"),
             "recent": [e.model_dump(mode="json") for e in entries],
+            "redemptions": [r.model_dump(mode="json") for r in redemptions],
         }
 
     return await run_in_threadpool(read)
