@@ -142,6 +142,12 @@ async def test_the_web_ui_codec_opens_residents_payloads_only_for_those_who_may_
         async with stack.client(analyst) as http:
             refused = await http.post("/codec/decode", json=body)
             assert refused.status_code == 403
+            assert (await http.post("/codec/encode", json={"payloads": [_wire(plain)]})).status_code == 403
+        async with stack.client(stack.identity("platform", Role.PLATFORM)) as http:  # a foreign platform
+            ours = (await http.post("/codec/encode", json={"payloads": [_wire(plain)]})).json()["payloads"][0]
+            assert base64.b64decode(ours["metadata"]["encoding"]) == ENCODING
+            assert b"Wang Fang" not in base64.b64decode(ours["data"])
+            assert (await http.post("/codec/decode", json=body)).status_code == 403  # sealing only
         async with stack.client() as http:
             assert (await http.post("/codec/decode", json=body)).status_code == 401
         with stack.system.directory() as directory:
