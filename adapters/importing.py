@@ -2,11 +2,12 @@
 
 Each line is a `PastDemand` (engine/past.py), lived again through the aggregate: every step
 checked by the rules, the timers fired between by the workflow's own rule, up to now. A demand
-that has ended goes straight to the store (no workflow: the store answers for it, as it does once
-Temporal forgets one); an open one is stored as it stands and handed to its workflow with a push
+that ended before the complaint window goes straight to the store (no workflow: the store answers
+for it, as it does once Temporal forgets one); an open one, or one that ended within the window
+(a resident may still complain), is stored as it stands and handed to its workflow with a push
 of its submission (signal-with-start), which the store answers with the stored status, so the
-workflow adopts the demand and its timers run on from there. A demand already in the store is
-left as it is: importing a file again changes nothing.
+workflow adopts the demand and its timers (or its wait for a complaint) run on from there. A
+demand already in the store is left as it is: importing a file again changes nothing.
 """
 
 from __future__ import annotations
@@ -46,7 +47,10 @@ class ImportReport(BaseModel):
 
     lines: int = 0
     stored: int = Field(default=0, description="Demands that had ended, now in the store.")
-    started: int = Field(default=0, description="Open demands stored and handed to their workflow.")
+    started: int = Field(
+        default=0,
+        description="Demands open, or ended within the complaint window, stored and handed to a workflow.",
+    )
     unchanged: int = Field(default=0, description="Demands the store held already (a re-import).")
     sample: int = Field(default=0, description="Lines marked as sample data.")
     refused: list[Refusal] = Field(default_factory=list)
@@ -133,7 +137,7 @@ def _store_batch(
         if store.known(past.demand_id):
             report.unchanged += 1
             demand = store.get(past.demand_id)
-            if demand.state.is_open:
+            if _runs_on(demand, store, now):
                 opened.append((demand, False))  # its workflow is told again: a push changes nothing
             continue
         try:
@@ -142,7 +146,7 @@ def _store_batch(
             report.refused.append(Refusal(line=number, demand_id=past.demand_id, why=str(error)))
             continue
         lived.append(demand)
-    open_now = {d.demand_id for d in lived if d.state.is_open}
+    open_now = {d.demand_id for d in lived if _runs_on(d, store, now)}
     try:
         store.save(*lived)
         written = [d.demand_id for d in lived]
@@ -155,6 +159,14 @@ def _store_batch(
             report.stored += 1
     report.unchanged += len(lived) - len(written)
     return opened
+
+
+def _runs_on(demand: MicroDemand, store: Demands, now: datetime) -> bool:
+    """Whether the demand needs its workflow now: open, or ended but kept for a late complaint."""
+    if demand.state.is_open:
+        return True
+    kept_until = demand.status(store.limits).kept_until
+    return kept_until is not None and kept_until > now
 
 
 def _one_by_one(store: Demands, batch: list[tuple[int, PastDemand]], now: datetime) -> list[str]:
@@ -171,7 +183,7 @@ def _one_by_one(store: Demands, batch: list[tuple[int, PastDemand]], now: dateti
 
 
 async def _hand_over(client: DemandsClient, opened: list[tuple[MicroDemand, bool]]) -> None:
-    """Push each open demand's submission (signal-with-start): its workflow adopts it from the store."""
+    """Push each demand's submission (signal-with-start): its workflow adopts it from the store."""
     limit = asyncio.Semaphore(16)
 
     async def one(demand: MicroDemand) -> None:

@@ -46,10 +46,13 @@ async def test_past_demands_are_stored_open_ones_run_on_and_a_second_import_chan
         now = await env.get_current_time()
         claim = c.Claim(member="wang", unit="Branch 1")
         lines = [
-            line("old-closed", now - 30 * DAY, (HOUR, claim), (5 * HOUR, c.Handle(member="wang", hours=1)),
+            line("old-closed", now - 40 * DAY, (HOUR, claim), (5 * HOUR, c.Handle(member="wang", hours=1)),
                  (6 * HOUR, c.FollowUp(worker="z", resolved=True)),
                  (7 * HOUR, c.Evaluate(rating="satisfied"))),
-            line("old-withdrawn", now - 20 * DAY, (HOUR, c.Withdraw(reason="solved it myself"))),
+            line("lately-closed", now - 5 * DAY, (HOUR, claim), (5 * HOUR, c.Handle(member="wang", hours=1)),
+                 (6 * HOUR, c.FollowUp(worker="z", resolved=True)),
+                 (7 * HOUR, c.Evaluate(rating="satisfied"))),  # within the 30-day complaint window
+            line("old-withdrawn", now - 40 * DAY, (HOUR, c.Withdraw(reason="solved it myself"))),
             line("still-open", now - 30 * HOUR, (HOUR, claim)),  # the promise warns at 38.4 hours
             line("refused", now - DAY, (HOUR, c.Handle(member="wang", hours=1))),  # never claimed
             "{not json",
@@ -64,9 +67,9 @@ async def test_past_demands_are_stored_open_ones_run_on_and_a_second_import_chan
             return client
 
         report = await import_file(system, source, connect, now=now)
-        assert (report.lines, report.stored, report.started, report.unchanged) == (6, 2, 1, 0)
+        assert (report.lines, report.stored, report.started, report.unchanged) == (7, 2, 2, 0)
         assert [(r.line, r.demand_id) for r in report.refused] == [
-            (4, "demand-wechat-refused"), (5, None), (6, None),
+            (5, "demand-wechat-refused"), (6, None), (7, None),
         ]  # fmt: skip
         assert "is collected: cannot handle, only when claimed" in report.refused[0].why
         assert await asyncio.to_thread(stack.app.known, "demand-wechat-old-closed")
@@ -84,9 +87,15 @@ async def test_past_demands_are_stored_open_ones_run_on_and_a_second_import_chan
         positions = await asyncio.to_thread(stack.app.recorder.max_notification_id)
 
         again = await import_file(system, source, connect, now=now)
-        assert (again.stored, again.started, again.unchanged, len(again.refused)) == (0, 0, 3, 3)
+        assert (again.stored, again.started, again.unchanged, len(again.refused)) == (0, 0, 4, 3)
         await handle.query(MicroDemandWorkflow.status)  # the push reached it, and changed nothing
         assert await asyncio.to_thread(stack.app.recorder.max_notification_id) == positions
+
+        # closed 5 days ago, it waits for a late complaint in a workflow of its own: one reopens it
+        closed = env.client.get_workflow_handle("demand-wechat-lately-closed")
+        stack.handles.append(closed)
+        reopened = await client.command("demand-wechat-lately-closed", c.Complain(reason="it broke again"))
+        assert reopened.state is State.CLAIMED
 
         await env.sleep(10 * HOUR)  # its timers run on in the workflow: the promise warns at 38.4 hours
 
