@@ -11,20 +11,14 @@ import typer
 
 from adapters.cli.options import DemandId, Json
 from adapters.cli.output import console, fail, print_json, show_status
-from adapters.cli.runtime import build, identity, run, services, system
+from adapters.cli.runtime import build, identity, run, send, services, system
 from engine.vocabulary import Rating
 
 if TYPE_CHECKING:
-    from engine.commands import Command
     from engine.status import DemandStatus
 
 app = typer.Typer()
 PANEL = "The loop"
-
-
-def send(demand_id: str, command: Command, as_json: bool) -> None:
-    """Send one command as the CLI's identity and show the demand's new status (or one line why not)."""
-    show_status(run(services().command(identity(), demand_id, command)), as_json)
 
 
 @app.command(rich_help_panel=PANEL)
