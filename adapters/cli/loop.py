@@ -159,7 +159,6 @@ def withdraw(
 def complain(
     demand_id: DemandId,
     reason: Annotated[str, typer.Option(help="What is wrong again (recorded).")],
-    actor: Annotated[str, typer.Option("--as", help="Who complains.")] = "resident",
     as_json: Json = False,
 ) -> None:
     """A resident's late complaint about a closed demand: it reopens it with a fresh promise, and the
@@ -167,7 +166,7 @@ def complain(
     (`complaint_window` of the time-limit policy, 30 days by default) after the demand closed."""
     from engine.commands import Complain
 
-    send(demand_id, build(Complain, by=actor, reason=reason), as_json)
+    send(demand_id, build(Complain, by=identity().name, reason=reason), as_json)
 
 
 @app.command(rich_help_panel=PANEL)
