@@ -49,6 +49,22 @@ class StoreUnavailableError(RuntimeError):
     """The event store's database cannot be used; the message names it and says why."""
 
 
+def is_store_error(error: BaseException) -> bool:
+    """Whether `error` says an event store or view database is down, missing or locked."""
+    import sqlite3
+
+    from eventsourcing.persistence import OperationalError
+
+    if isinstance(error, OperationalError | sqlite3.OperationalError):
+        return True
+    try:
+        import psycopg
+        from psycopg_pool import PoolTimeout
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        return False
+    return isinstance(error, psycopg.OperationalError | PoolTimeout)
+
+
 class System:
     """Builds the store, the time bank, the views, the projections, the Temporal client and the worker."""
 

@@ -3,9 +3,9 @@
 Memory stays flat however many events there are: events are read a page of notifications at a
 time and view rows a page of keys at a time, and each page is written before the next is read.
 Residents' personal data (the `resident` and `reporter` of events) is left out unless revealing
-it is allowed (`adapters.privacy.may_reveal`). Periods and places filter as the figures do:
-events by when they happened and where their demand is, demands by collection, points by the
-day they were written.
+it is asked for (`adapters.privacy`), the reveal allowed and recorded by the caller first
+(`Services.reveal_many`). Periods and places filter as the figures do: events by when they
+happened and where their demand is, demands by collection, points by the day they were written.
 """
 
 from __future__ import annotations

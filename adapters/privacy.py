@@ -17,15 +17,12 @@ PERSONAL_FIELDS = ("resident", "reporter")
 """The event fields that hold a resident's personal data."""
 
 
-class RevealRefusedError(PermissionError):
-    """Someone asked for residents' personal data who may not see it."""
-
-
 def may_reveal(asked: bool) -> bool:
     """Whether residents' personal data may be shown: only when asked for explicitly (`--reveal`).
 
-    The CLI has no roles yet; when it has, the role's right to see residents' data is checked
-    here (raising RevealRefusedError), and every history and export follows.
+    Who may ask is not decided here: the callers ask the application layer first
+    (`Services.reveal` for one demand, `reveal_many` for an export), which checks the role's right
+    (`Act.REVEAL`), raises `Forbidden` if it has none, and records the reveal.
     """
     return asked
 

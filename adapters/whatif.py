@@ -53,7 +53,7 @@ class Figures(BaseModel):
     unit_tenths: int = 0
 
 
-class Outcome(BaseModel):
+class DemandStanding(BaseModel):
     """How one demand ended (or stands) under one policy."""
 
     model_config = ConfigDict(frozen=True)
@@ -64,8 +64,8 @@ class Outcome(BaseModel):
     overdue_marks: int
     member_tenths: int
 
-    def score(self, other: Outcome) -> float:
-        """How much the outcome changes: a different end weighs most, then on time, escalations,
+    def score(self, other: DemandStanding) -> float:
+        """How much the standing changes: a different end weighs most, then on time, escalations,
         overdue marks, then points (one per point)."""
         return (
             10 * (self.state != other.state)
@@ -77,15 +77,15 @@ class Outcome(BaseModel):
 
 
 class Change(BaseModel):
-    """A demand whose outcome the other policy changes, with both outcomes."""
+    """A demand whose standing the other policy changes, with both standings."""
 
     model_config = ConfigDict(frozen=True)
 
     demand_id: str
     title: str
     score: float
-    real: Outcome
-    whatif: Outcome
+    real: DemandStanding
+    whatif: DemandStanding
     refused: list[str]
 
 
@@ -112,7 +112,7 @@ class _Tally:
         self.ever_overdue = self.overdue_marks = self.by_timer = self.by_hand = 0
         self.member = self.unit = 0
 
-    def outcome(self, events: Sequence[Any], index: DemandIndexView, points: PointsView) -> Outcome:
+    def standing(self, events: Sequence[Any], index: DemandIndexView, points: PointsView) -> DemandStanding:
         aggregate = events[0].originator_id
         marks = sum(type(e).__name__ == "Overdue" for e in events)
         escalations = [e for e in events if type(e).__name__ == "Escalated"]
@@ -127,7 +127,7 @@ class _Tally:
         self.unit += sum(t for k, t in holds.items() if k.startswith("unit:"))
         record: DemandRecord | None = index.record(aggregate)
         assert record is not None
-        return Outcome(
+        return DemandStanding(
             state=record.state.value, on_time=record.on_time, escalations=record.escalations,
             overdue_marks=marks, member_tenths=member,
         )  # fmt: skip
@@ -184,8 +184,8 @@ def what_if(
             again = resimulate(events, limits, horizon)
             real.add_all(events)
             other.add_all(again.events)
-            before = tallies[0].outcome(events, *real_index)
-            after = tallies[1].outcome(again.events, *other_index)
+            before = tallies[0].standing(events, *real_index)
+            after = tallies[1].standing(again.events, *other_index)
             refused += len(again.refused)
             change = Change(
                 demand_id=again.demand_id, title=mask_text(events[0].title), score=after.score(before),

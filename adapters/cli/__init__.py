@@ -10,9 +10,10 @@ import traceback
 import typer
 from rich.markup import escape
 
+from adapters.bootstrap import is_store_error
 from adapters.cli import admin, analysts, loop, operators, platform, running, volunteers
 from adapters.cli.output import err_console
-from adapters.cli.runtime import is_store_error, store_error, system
+from adapters.cli.runtime import store_error, system
 
 app = typer.Typer(
     name="microdemand",

@@ -11,20 +11,14 @@ import typer
 
 from adapters.cli.options import DemandId, Json
 from adapters.cli.output import console, fail, print_json, show_status
-from adapters.cli.runtime import build, identity, run, services, system
+from adapters.cli.runtime import build, identity, run, send, services, system
 from engine.vocabulary import Rating
 
 if TYPE_CHECKING:
-    from engine.commands import Command
     from engine.status import DemandStatus
 
 app = typer.Typer()
 PANEL = "The loop"
-
-
-def send(demand_id: str, command: Command, as_json: bool) -> None:
-    """Send one command as the CLI's identity and show the demand's new status (or one line why not)."""
-    show_status(run(services().command(identity(), demand_id, command)), as_json)
 
 
 @app.command(rich_help_panel=PANEL)
@@ -165,7 +159,6 @@ def withdraw(
 def complain(
     demand_id: DemandId,
     reason: Annotated[str, typer.Option(help="What is wrong again (recorded).")],
-    actor: Annotated[str, typer.Option("--as", help="Who complains.")] = "resident",
     as_json: Json = False,
 ) -> None:
     """A resident's late complaint about a closed demand: it reopens it with a fresh promise, and the
@@ -173,7 +166,7 @@ def complain(
     (`complaint_window` of the time-limit policy, 30 days by default) after the demand closed."""
     from engine.commands import Complain
 
-    send(demand_id, build(Complain, by=actor, reason=reason), as_json)
+    send(demand_id, build(Complain, by=identity().name, reason=reason), as_json)
 
 
 @app.command(rich_help_panel=PANEL)

@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 
-from adapters.cli.loop import send
 from adapters.cli.options import AsOf, DemandId, Json, Reason, ScopeOption
 from adapters.cli.output import console, fail, lateness, print_json, span, table
 from adapters.cli.runtime import (
@@ -20,6 +19,7 @@ from adapters.cli.runtime import (
     moment,
     places,
     run,
+    send,
     services,
     store_system,
     system,

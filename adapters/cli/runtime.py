@@ -1,4 +1,4 @@
-"""What every verb needs: the System built from settings, running a call, and one-line errors.
+"""What every verb needs: the System built from settings, running a call, sending a command, one-line errors.
 
 The one place where the CLI turns the parts' errors (a bad setting or policy file, a refused
 command, an unknown demand, a store or server that is down) into a line and an exit code.
@@ -13,7 +13,7 @@ from datetime import timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from adapters.cli.output import err_console, fail
+from adapters.cli.output import err_console, fail, show_status
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from adapters.bootstrap import System
     from adapters.services import Services
     from engine.access import Identity
+    from engine.commands import Command
     from engine.periods import Period
     from engine.scope import Scope
     from projections.index.view import DemandIndexView
@@ -127,6 +128,11 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
                 2,
             )
         raise
+
+
+def send(demand_id: str, command: Command, as_json: bool) -> None:
+    """Send one command as the CLI's identity and show the demand's new status (or one line why not)."""
+    show_status(run(services().command(identity(), demand_id, command)), as_json)
 
 
 def build(model: type[M], **fields: object) -> M:
@@ -251,19 +257,3 @@ def allowed_on(act: Any, demand_id: str) -> Identity:
     who = identity()
     run(services().allow_on(who, act, demand_id))
     return who
-
-
-def is_store_error(error: BaseException) -> bool:
-    """Whether `error` says an event store or view database is down, missing or locked."""
-    import sqlite3
-
-    from eventsourcing.persistence import OperationalError
-
-    if isinstance(error, OperationalError | sqlite3.OperationalError):
-        return True
-    try:
-        import psycopg
-        from psycopg_pool import PoolTimeout
-    except ImportError:  # pragma: no cover - psycopg is a dependency
-        return False
-    return isinstance(error, psycopg.OperationalError | PoolTimeout)

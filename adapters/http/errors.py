@@ -117,8 +117,7 @@ def classify(error: BaseException) -> tuple[int, str, dict[str, Any]]:
 
 
 def _unavailable(error: BaseException) -> bool:
-    from adapters.bootstrap import StoreUnavailableError
-    from adapters.cli.runtime import is_store_error
+    from adapters.bootstrap import StoreUnavailableError, is_store_error
 
     if isinstance(error, StoreUnavailableError) or is_store_error(error):
         return True

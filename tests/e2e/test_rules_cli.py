@@ -55,6 +55,8 @@ def test_a_late_complaint_reopens_a_closed_demand_within_its_window(stack: Stack
     reopened = stack.json("complain", demand, "--reason", "the light went out again")
     assert (reopened["state"], reopened["reopened"]) == ("claimed", 1)
     assert reopened["promise"] is not None
+    complaints = [e["who"] for e in stack.json("history", demand) if e["event"] == "Reopened"]
+    assert complaints == ["admin"]  # the authenticated identity complains, as in every verb
     ledger = stack.eventually(
         "points", "li", until=lambda p: any(e["reason"] == "reversed" for e in p["recent"])
     )

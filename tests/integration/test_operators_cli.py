@@ -19,23 +19,26 @@ from engine import commands as c
 from engine.values import Resident
 
 pytestmark = pytest.mark.integration
-NOW = datetime.now(UTC).replace(microsecond=0)
+ZONE = System(Settings()).local_zone
+NOON = datetime.now(ZONE).replace(hour=12, minute=0, second=0, microsecond=0).astimezone(UTC)
+"""Today at noon, local time: its day and the next are today and tomorrow at whatever hour the tests run."""
 
 
 @pytest.fixture
 def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> typer.Typer:
-    """The CLI configured from MICRODEMAND_* variables, over demands collected a moment ago."""
+    """The CLI configured from MICRODEMAND_* variables, over demands collected today at noon."""
     configure_cli(settings, monkeypatch)
     with System(settings).store() as app:
         story = Story(app)
-        story.collect(submission("waiting"), NOW - HOUR)  # claim due tomorrow, promise the day after
+        story.collect(submission("waiting"), NOON)  # claim due tomorrow at noon, promise the day after
         group = story.collect(
             submission("group").model_copy(
                 update={"resident": Resident(name="Zhou Min", phone="+86 139 0013 9000")}
             ),
-            NOW - HOUR,
+            NOON,
         )
-        story.do(group, c.Claim(member="wang", unit="Branch 1", co_claimants=("li",)), NOW)
+        claim = c.Claim(member="wang", unit="Branch 1", co_claimants=("li",))
+        story.do(group, claim, NOON + HOUR)  # held: due by its promise, the day after tomorrow
     with projected_index(settings):
         pass  # the index is caught up; the CLI reads it as `microdemand projections` leaves it
     forget_cached()
@@ -65,13 +68,12 @@ def test_a_members_demands_include_those_held_as_co_claimant(cli: typer.Typer) -
 
 
 def test_what_is_due_tomorrow_in_local_time(cli: typer.Typer) -> None:
-    zone = System(Settings()).local_zone
-    tomorrow = (NOW + timedelta(days=1)).astimezone(zone).date()
+    tomorrow = NOON.astimezone(ZONE).date() + timedelta(days=1)
     due = CliRunner().invoke(cli, ["demands", "--due", "tomorrow", "--json"])
     assert due.exit_code == 0, due.output
     rows = json.loads(due.output)
     assert [r["demand_id"] for r in rows] == ["demand-wechat-waiting"]  # its claim deadline
-    assert datetime.fromisoformat(rows[0]["next_due_at"]).astimezone(zone).date() == tomorrow
+    assert datetime.fromisoformat(rows[0]["next_due_at"]).astimezone(ZONE).date() == tomorrow
     week = CliRunner().invoke(cli, ["demands", "--due", "2999-01", "--json"])
     assert json.loads(week.output) == []
     bad = CliRunner().invoke(cli, ["demands", "--due", "someday"])
@@ -83,6 +85,6 @@ def test_tables_show_local_times_labelled_once_and_whole_ids(cli: typer.Typer) -
     shown = CliRunner().invoke(cli, ["demands"], terminal_width=80)
     assert shown.exit_code == 0, shown.output
     assert shown.output.count("times UTC+8") == 1
-    collected = (NOW - HOUR).astimezone(System(Settings()).local_zone).strftime("%Y-%m-%d %H:%M")
+    collected = NOON.astimezone(ZONE).strftime("%Y-%m-%d %H:%M")
     assert collected in shown.output
     assert "demand-wechat-waiting" in shown.output  # never broken over two lines

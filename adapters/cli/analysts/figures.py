@@ -14,7 +14,7 @@ from adapters.cli.runtime import index_view_at, moment, period, places, store_sy
 from engine.vocabulary import Act
 
 if TYPE_CHECKING:
-    from adapters.whatif import Figures, WhatIf
+    from adapters.whatif import DemandStanding, Figures, WhatIf
     from projections.index.models import RateRow
 
 app = typer.Typer()
@@ -163,7 +163,13 @@ def _show_whatif(result: WhatIf) -> None:
                 f"The {len(result.changes)} demands whose outcome changes most",
                 ["demand", "title", "real", "what if", "facts no longer taken"],
                 (
-                    (c.demand_id, c.title, _outcome(c.real), _outcome(c.whatif), "; ".join(c.refused) or "-")
+                    (
+                        c.demand_id,
+                        c.title,
+                        _standing(c.real),
+                        _standing(c.whatif),
+                        "; ".join(c.refused) or "-",
+                    )
                     for c in result.changes
                 ),
             )
@@ -198,9 +204,10 @@ def _compare(result: WhatIf) -> list[tuple[str, Any, Any, Any]]:
     ]
 
 
-def _outcome(outcome: Any) -> str:
-    state = outcome.state + {True: " on time", False: " late"}.get(outcome.on_time, "")
+def _standing(standing: DemandStanding) -> str:
+    timing = {None: "", True: " on time", False: " late"}[standing.on_time]
+    state = standing.state + timing
     return (
-        f"{state}, {outcome.escalations} escal., {outcome.overdue_marks} overdue, "
-        f"{outcome.member_tenths / 10:g} pts"
+        f"{state}, {standing.escalations} escal., {standing.overdue_marks} overdue, "
+        f"{standing.member_tenths / 10:g} pts"
     )

@@ -11,33 +11,14 @@ import typer
 from adapters.cli.options import AsOf, DemandId, Json, Reveal, Why
 from adapters.cli.output import console, fail, lateness, local, print_json, table
 from adapters.cli.runtime import allowed_on, moment, run, services, store_system, system
-from adapters.privacy import masked
+from adapters.timeline import event_record
 
 if TYPE_CHECKING:
     from adapters.timetravel import DemandAsOf
     from adapters.workflow_history import TimelineLine
-    from engine.eventmodel import DomainEvent
 
 app = typer.Typer()
 PANEL = "Analysts"
-
-_WHO = ("by", "member", "worker")
-_NOTE = ("note", "reason", "comment")
-_HIDDEN = {"originator_id", "originator_version", "timestamp", "originator_topic", *_WHO, *_NOTE}
-
-
-def event_record(event: DomainEvent, reveal: bool) -> dict[str, Any]:
-    """One event as a plain dict: version, time, name, who, note and its other fields (residents masked)."""
-    data = masked(event.model_dump(mode="json"), reveal)
-    claimant = data.get("claimant") or {}
-    return {
-        "version": event.originator_version,
-        "at": data["timestamp"],
-        "event": type(event).__name__,
-        "who": next((data[k] for k in _WHO if data.get(k)), claimant.get("member", "")),
-        "note": next((data[k] for k in _NOTE if data.get(k)), ""),
-        "details": {k: v for k, v in data.items() if k not in _HIDDEN},
-    }
 
 
 def _details(details: dict[str, Any]) -> str:

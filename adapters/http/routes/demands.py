@@ -164,7 +164,7 @@ async def timeline(
     services: Any, who: Any, demand_id: str, *, reveal: bool = False, why: str = ""
 ) -> list[dict[str, Any]]:
     """The demand's events as records (residents masked unless revealed, and the reveal recorded)."""
-    from adapters.cli.analysts.histories import event_record
+    from adapters.timeline import event_record
 
     await services.allow_on(who, Act.READ, demand_id)
     if reveal:
