@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+import time
 
 import pytest
 from platform_harness import RESIDENT, Platform, demand
@@ -179,6 +180,28 @@ def test_a_command_on_a_closed_demand_is_a_refusal_naming_its_state(platform: Pl
     assert refused.returncode != 0
     assert f"demand {demand_id} is closed: cannot claim" in refused.stderr + refused.stdout
     assert platform.task_failures(demand_id) == []
+
+
+def test_a_platform_finds_demands_by_their_search_attributes(platform: Platform) -> None:
+    """`temporal workflow list --query` on the attributes docs/upstream.md names, as a platform would."""
+    major = collected(platform, priority="major")
+    general = collected(platform)
+    assert platform.update(major, "claim", '{"member": "wang", "unit": "Party branch 1"}').returncode == 0
+
+    def listed(query: str) -> set[str]:
+        scoped = f'{query} AND TaskQueue="{platform.task_queue}"'
+        out = platform.temporal("workflow", "list", "--query", scoped, "-o", "jsonl").stdout
+        return {json.loads(line)["execution"]["workflowId"] for line in out.splitlines() if line.strip()}
+
+    deadline = time.monotonic() + 30  # visibility follows a moment behind
+    while listed('DemandState="claimed" AND DemandPriority="major"') != {major}:
+        assert time.monotonic() < deadline, "the claimed major demand never became searchable"
+        time.sleep(0.3)
+    assert general in listed(
+        'DemandState="collected" AND DemandCommunity="Xinhua" AND DemandLevel="community"'
+    )
+    assert major not in listed('DemandState="collected"')
+    assert {major, general} <= listed('DemandStreet="Yingbin" AND DemandOverdue=false')
 
 
 def test_update_payload_errors_name_the_field_and_unknown_commands_are_named(platform: Platform) -> None:
