@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +22,7 @@ def _replay(report: Report, full: bool) -> None:
     replay.run(report, sizes, stores, read_sizes=(sizes[0], sizes[-1]))
 
 
-def _lifecycle(report: Report, full: bool) -> None:
+def _lifecycle(report: Report, full: bool, split: bool = False) -> None:
     import asyncio
 
     from bench import lifecycle
@@ -29,7 +30,8 @@ def _lifecycle(report: Report, full: bool) -> None:
     from bench.stores import postgres_available
 
     stores = ["sqlite", "postgres"] if full and postgres_available() else ["sqlite"]
-    asyncio.run(lifecycle.run(report, list(SERVERS), stores, demands=300 if full else 100, concurrency=50))
+    demands = 300 if full else 100
+    asyncio.run(lifecycle.run(report, list(SERVERS), stores, demands, concurrency=50, split=split))
 
 
 def _burst(report: Report, full: bool) -> None:
@@ -70,7 +72,13 @@ def main(argv: list[str] | None = None) -> int:
         "--full", action="store_true", help="the large sizes (1M events, 10,000 open demands)"
     )
     parser.add_argument("--only", action="append", choices=sorted(BENCHMARKS), help="run only these; repeat")
+    parser.add_argument(
+        "--split", action="store_true", help="lifecycle: also run microdemand without its projections"
+    )
     args = parser.parse_args(argv)
+    chosen_runs = dict(BENCHMARKS)
+    if args.split:
+        chosen_runs["lifecycle"] = functools.partial(_lifecycle, split=True)
     from engine.logs import configure_logging
 
     configure_logging("json", "WARNING")  # one line per recorded event would drown the figures
@@ -79,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     chosen = args.only or list(BENCHMARKS)
     for name in chosen:
         console.rule(f"[bold]{name}[/] ({mode})")
-        BENCHMARKS[name](report, args.full)
+        chosen_runs[name](report, args.full)
     out = RESULTS / f"{mode}{'-' + '-'.join(args.only) if args.only else ''}.json"
     report.save(out)
     console.print(f"figures saved to {out}")

@@ -5,18 +5,34 @@ per step (regular, then local), and microdemand's real worker (`System.worker`) 
 real store with the projections running in the same process, as `microdemand up` runs them. Each
 drives the same demands at the same concurrency; microdemand's time runs until every view has
 caught up. Then every event is counted in the store and every demand in the index, and the
-projection lag sampled during the load is summarised.
+projection lag sampled during the load is summarised. With `split`, microdemand runs once more
+without the projections, to tell their share of the gap from the worker's.
+
+Every variant also reports the CPU it cost per demand, in this process (client, worker, store,
+views: one interpreter, one GIL) and in the dev server, since on 2 shared cores the throughput of
+each variant is bounded by their sum.
+
+The workflow sandbox imports each workflow's module anew for every workflow it starts or
+replays; without bytecode on disk (an editable install under `PYTHONDONTWRITEBYTECODE=1`, as on
+this machine) that is a compile of the module's source every time. `run` writes the bytecode of
+the workflow modules first, as an installed package has it, so both sides are measured as a
+deployed worker runs.
 """
 
 from __future__ import annotations
 
 import asyncio
+import compileall
+import importlib.util
 import random
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from time import perf_counter
 from typing import Any
 
+import psutil
 from temporalio.client import Client
 from temporalio.worker import Worker
 
@@ -41,6 +57,58 @@ STEPS: list[c.Command] = [
     c.Evaluate(rating=Rating.SATISFIED),
 ]
 Loop = Callable[[c.Submission], Awaitable[None]]
+SANDBOXED_MODULES = ("workflows", "workflows.demand", "bench", "bench.bare")
+"""The modules the workflow sandbox re-imports for each workflow (the rest is passed through)."""
+
+
+def write_bytecode() -> None:
+    """Compile the sandboxed workflow modules to bytecode on disk, as `pip install` does for a package."""
+    for name in SANDBOXED_MODULES:
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.origin:
+            compileall.compile_file(spec.origin, quiet=1)
+
+
+@dataclass
+class Cpu:
+    """CPU seconds spent during a block, in this process and in the dev server's processes."""
+
+    worker: float = 0.0
+    server: float = 0.0
+
+
+def _cpu_seconds(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return float(times.user + times.system)
+
+
+def _server_seconds(me: psutil.Process) -> float:
+    total = 0.0
+    for child in me.children(recursive=True):
+        try:
+            total += _cpu_seconds(child)
+        except psutil.NoSuchProcess:
+            continue
+    return total
+
+
+@contextmanager
+def cpu_spent() -> Iterator[Cpu]:
+    """Measure the CPU this process and its children (the dev server) spend in the block."""
+    me = psutil.Process()
+    spent = Cpu()
+    worker, server = _cpu_seconds(me), _server_seconds(me)
+    try:
+        yield spent
+    finally:
+        spent.worker = _cpu_seconds(me) - worker
+        spent.server = _server_seconds(me) - server
+
+
+def report_cpu(report: Report, name: str, spent: Cpu, demands: int) -> None:
+    """CPU per demand: this process (client, worker, store, views) and the dev server."""
+    report.value(f"{name}.cpu_worker", 1000 * spent.worker / demands, "ms CPU per demand (this process)")
+    report.value(f"{name}.cpu_server", 1000 * spent.server / demands, "ms CPU per demand (dev server)")
 
 
 async def drive(loop: Loop, demands: int, concurrency: int, label: str) -> float:
@@ -82,7 +150,9 @@ async def update(client: Client, demand_id: str, command: c.Command) -> None:
     raise TimeoutError(f"update {command.update} of {demand_id} never answered")
 
 
-async def bare(client: Client, step: StepKind, demands: int, concurrency: int) -> float:
+async def bare(
+    client: Client, step: StepKind, demands: int, concurrency: int, report: Report, name: str
+) -> float:
     """Demands/s of BareDemand with `step` (none, a regular or a local no-op activity per step)."""
     queue = f"bench-bare-{uuid.uuid4().hex[:8]}"
 
@@ -95,7 +165,35 @@ async def bare(client: Client, step: StepKind, demands: int, concurrency: int) -
             await update(client, handle.id, command)
 
     async with Worker(client, task_queue=queue, workflows=[BareDemand], activities=[bare_step]):
-        seconds = await drive(loop, demands, concurrency, f"bare ({step})")
+        with cpu_spent() as spent:
+            seconds = await drive(loop, demands, concurrency, f"bare ({step})")
+    report_cpu(report, name, spent, demands)
+    return demands / seconds
+
+
+async def microdemand_without_views(
+    client: Client, store: str, demands: int, concurrency: int, report: Report, name: str
+) -> float:
+    """Demands/s of the real worker and store with no projections in the process (`split` only)."""
+    with fresh_store(store) as settings:
+        system = System(settings)
+        with system.store() as app:
+            md = DemandsClient(client, settings.task_queue)
+
+            async def loop(sub: c.Submission) -> None:
+                await md.submit(sub)
+                for command in STEPS:
+                    await update(client, sub.demand_id, command)
+
+            await ensure_search_attributes(client)
+            async with system.worker(client, app):
+                with cpu_spent() as spent:
+                    seconds = await drive(loop, demands, concurrency, f"microdemand without views ({store})")
+            report_cpu(report, name, spent, demands)
+            events = app.recorder.max_notification_id() or 0
+            expected = EVENTS_PER_DEMAND * demands
+            report.value(f"{name}.events_stored", events, f"events (expected {expected})",
+                         target=f"= {expected}", met=events == expected)  # fmt: skip
     return demands / seconds
 
 
@@ -118,10 +216,12 @@ async def microdemand(
             worker = system.worker(client, app)
             with LagSampler(running) as lag:
                 async with worker:
-                    started = perf_counter()
-                    await drive(loop, demands, concurrency, f"microdemand ({store})")
-                    await asyncio.to_thread(running.wait_until_caught_up, 120)
-                    seconds = perf_counter() - started
+                    with cpu_spent() as spent:
+                        started = perf_counter()
+                        await drive(loop, demands, concurrency, f"microdemand ({store})")
+                        await asyncio.to_thread(running.wait_until_caught_up, 120)
+                        seconds = perf_counter() - started
+            report_cpu(report, name, spent, demands)
             _check(report, name, app.recorder.max_notification_id() or 0, demands, system)
             for stat, value in lag.summary().items():
                 report.value(f"{name}.lag_{stat}", value, "ms", **_lag_target(stat, value))
@@ -142,18 +242,31 @@ def _check(report: Report, name: str, events: int, demands: int, system: System)
                  target=f"= {demands}", met=closed == demands)  # fmt: skip
 
 
-async def run(report: Report, servers: list[str], stores: list[str], demands: int, concurrency: int) -> None:
+async def run(
+    report: Report,
+    servers: list[str],
+    stores: list[str],
+    demands: int,
+    concurrency: int,
+    *,
+    split: bool = False,
+) -> None:
     """Bare Temporal, its activity variants and microdemand, side by side on each server."""
+    write_bytecode()
     for server in servers:
         async with temporal_server(server) as client:
             prefix = f"lifecycle.{server}"
-            base = report.value(
-                f"{prefix}.bare", await bare(client, "none", demands, concurrency), "demands/s"
-            )
+            rate = await bare(client, "none", demands, concurrency, report, f"{prefix}.bare")
+            base = report.value(f"{prefix}.bare", rate, "demands/s")
             for step in ("activity", "local"):
-                rate = await bare(client, step, demands, concurrency)
-                report.compared(f"{prefix}.bare_{step}", rate, "demands/s", base.name, base.value)
+                name = f"{prefix}.bare_{step}"
+                rate = await bare(client, step, demands, concurrency, report, name)
+                report.compared(name, rate, "demands/s", base.name, base.value)
             for store in stores:
                 name = f"{prefix}.microdemand_{store}"
                 rate = await microdemand(client, store, demands, concurrency, report, name)
                 report.compared(name, rate, "demands/s", base.name, base.value, at_least=0.8)
+                if split:
+                    name = f"{prefix}.microdemand_{store}_without_views"
+                    rate = await microdemand_without_views(client, store, demands, concurrency, report, name)
+                    report.compared(name, rate, "demands/s", base.name, base.value)

@@ -40,6 +40,8 @@ def lifecycle(demands: int = 100) -> None:
     from bench.figures import Report
     from bench.servers import temporal_server
 
+    bench_lifecycle.write_bytecode()
+
     async def go() -> None:
         async with temporal_server("memory") as client:
             report = Report("profile")
