@@ -22,8 +22,6 @@ deployed worker runs.
 from __future__ import annotations
 
 import asyncio
-import compileall
-import importlib.util
 import random
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
@@ -36,6 +34,7 @@ import psutil
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from adapters import bootstrap
 from adapters.bootstrap import System
 from adapters.demands_client import DemandsClient
 from adapters.seeding import SeedPlan, sample_submission
@@ -57,16 +56,11 @@ STEPS: list[c.Command] = [
     c.Evaluate(rating=Rating.SATISFIED),
 ]
 Loop = Callable[[c.Submission], Awaitable[None]]
-SANDBOXED_MODULES = ("workflows", "workflows.demand", "bench", "bench.bare")
-"""The modules the workflow sandbox re-imports for each workflow (the rest is passed through)."""
 
 
 def write_bytecode() -> None:
     """Compile the sandboxed workflow modules to bytecode on disk, as `pip install` does for a package."""
-    for name in SANDBOXED_MODULES:
-        spec = importlib.util.find_spec(name)
-        if spec is not None and spec.origin:
-            compileall.compile_file(spec.origin, quiet=1)
+    bootstrap.write_bytecode((*bootstrap.SANDBOXED_MODULES, "bench", "bench.bare"))
 
 
 @dataclass
