@@ -92,6 +92,14 @@ class DemandStatus(Value):
         """
         return min(self.alarms(), key=lambda alarm: (alarm.at, not alarm.promise), default=None)
 
+    @property
+    def on_the_board(self) -> bool:
+        """Whether the overdue board lists it: open and past its promise (demands collected before
+        promises: past their step deadline), whatever rung the escalations took it to."""
+        if not self.state.is_open:
+            return False
+        return self.late if self.promise is not None else self.overdue
+
     def late_by(self, at: datetime) -> timedelta | None:
         """How far past its promise the demand is at `at`, if it is: overdue is past the promise.
 

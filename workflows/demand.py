@@ -56,6 +56,8 @@ R = TypeVar("R")
 WORKFLOW_TYPE = "MicroDemand"
 CONTRACT_V2 = "contract-v2"
 """Patch id of the hardened contract: histories recorded before it replay the old behaviour."""
+OVERDUE_BY_PROMISE = "overdue-by-promise"
+"""Patch id of `DemandOverdue` meaning past the promise (the board's meaning), not the step clock's mark."""
 
 RECORD_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -486,7 +488,7 @@ class MicroDemandWorkflow:
     def _search(self) -> None:
         if not self._v2:
             return
-        current = search.values(self._status)
+        current = search.values(self._status, overdue_by_promise=workflow.patched(OVERDUE_BY_PROMISE))
         changed = {k: v for k, v in current.items() if self._searchable.get(k) != v}
         if changed:
             workflow.upsert_search_attributes(search.updates(changed))

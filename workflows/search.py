@@ -19,13 +19,18 @@ KEYS: tuple[SearchAttributeKey[Any], ...] = (STATE, PRIORITY, LEVEL, COMMUNITY, 
 """Every search attribute of a demand: registered on the dev server at start, checked by workers."""
 
 
-def values(status: DemandStatus) -> dict[str, object]:
-    """Each attribute's value for a status (community and street once the demand is collected)."""
+def values(status: DemandStatus, *, overdue_by_promise: bool = True) -> dict[str, object]:
+    """Each attribute's value for a status (community and street once the demand is collected).
+
+    `DemandOverdue` is the overdue board's meaning: past the promise until the demand ends, on any
+    rung. Runs started before that (`overdue_by_promise=False`) keep the step clock's mark, which
+    an escalation clears, so that their histories replay.
+    """
     found: dict[str, object] = {
         STATE.name: status.state.value,
         PRIORITY.name: status.priority.value,
         LEVEL.name: status.level.value,
-        OVERDUE.name: status.overdue,
+        OVERDUE.name: status.on_the_board if overdue_by_promise else status.overdue,
     }
     if status.location is not None:
         found[COMMUNITY.name] = status.location.community
