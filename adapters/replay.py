@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from adapters.bootstrap import System
 from projections.database import WriterBusyError
 from projections.rebuild import REBUILD_SUFFIX, Difference, differences, swap
-from projections.runner import ProjectionRunner, ProjectionSpec
+from projections.runner import REBUILD_PAGE_SIZE, ProjectionRunner, ProjectionSpec
 
 Progress = Callable[[str, int, int], None]
 """Told (view, position reached, last position) while a view is rebuilt."""
@@ -85,8 +85,9 @@ def rebuild(
     with system.store() as store:
         last = until if until is not None else (store.recorder.max_notification_id() or 0)
         runner = ProjectionRunner(
-            spec, store, system.views_database, suffix=REBUILD_SUFFIX, follow=False, fresh=fresh, until=until
-        )
+            spec, store, system.views_database, suffix=REBUILD_SUFFIX, follow=False, fresh=fresh,
+            until=until, page_size=REBUILD_PAGE_SIZE,
+        )  # fmt: skip
         started = time.monotonic()
         runner.start()
         try:
