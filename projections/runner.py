@@ -20,6 +20,7 @@ from time import monotonic
 from typing import Any, Generic, TypeVar
 
 from engine.application import Demands
+from engine.eventmodel import PydanticMapper
 from engine.logs import get_logger
 from projections.database import Database, WriterBusyError
 from projections.projection import Projection
@@ -88,6 +89,9 @@ class NotificationFeed:
                 self._pages.pop(key, None)
             future.set_exception(error)
             raise
+        mapper = self.store.mapper
+        if isinstance(mapper, PydanticMapper):
+            mapper.prefetch_keys(notifications)  # one keyring query a page, not one per resident
         page = Page(notifications, self.store)
         if len(notifications) < key[1]:
             with self._lock:
