@@ -172,10 +172,11 @@ def _child(
         send.close()
 
 
-GC_THRESHOLD = (50_000, 50, 100)
+GC_THRESHOLD = (500_000, 100, 1000)
 """The rebuild process's garbage collector thresholds: a fill allocates millions of short-lived
-objects beside a cache of 10,000 rows, and the default (700 allocations) collected so often it
-took a quarter of the rebuild's time; cycles are still collected, memory stays flat."""
+objects beside a cache of 10,000 rows, and the default (a collection every 700 allocations) took a
+quarter of the rebuild's time. Cycles are still collected; the peak RSS is the same as with
+50,000 (measured at 100k and 300k events), the rebuild 5-7% faster."""
 
 
 def _rebuild_here(
