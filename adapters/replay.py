@@ -110,6 +110,26 @@ def rebuild_all(
     """
     context = multiprocessing.get_context("fork")
     children = []
+    outcomes: dict[str, Rebuilt | str] = {}
+    pending: dict[Connection, ProjectionSpec[Any]] = {}
+
+    def take(receive: Connection) -> str:
+        """Handle a child's next message; its kind ("ended" once the child has closed its end)."""
+        spec = pending[receive]
+        try:
+            message = receive.recv()
+        except EOFError:
+            outcomes.setdefault(spec.name, f"rebuilding view {spec.name} ended without a word")
+            del pending[receive]
+            return "ended"
+        if message[0] == "progress" and on_progress is not None:
+            on_progress(spec.name, message[1], message[2])
+        elif message[0] == "done":
+            outcomes[spec.name] = Rebuilt.model_validate(message[1])
+        elif message[0] == "failed":
+            outcomes[spec.name] = str(message[1])
+        return str(message[0])
+
     for spec in specs:
         receive, send = context.Pipe(duplex=False)
         child = context.Process(
@@ -118,25 +138,15 @@ def rebuild_all(
         child.start()
         send.close()  # the child holds the sending end; the parent sees EOF when it ends
         children.append((spec, child, receive))
-    outcomes: dict[str, Rebuilt | str] = {}
-    pending = {receive: spec for spec, _, receive in children}
+        pending[receive] = spec
+        # One child at a time opens its store, keyring and tables: PostgreSQL refuses concurrent
+        # CREATE ... IF NOT EXISTS of one table ("tuple concurrently updated").
+        while take(receive) not in ("ready", "ended"):
+            pass
     while pending:
         for ready in multiprocessing.connection.wait(list(pending)):
             assert isinstance(ready, Connection)
-            spec = pending[ready]
-            try:
-                message = ready.recv()
-            except EOFError:
-                outcomes.setdefault(spec.name, f"rebuilding view {spec.name} ended without a word")
-                del pending[ready]
-                continue
-            if message[0] == "progress":
-                if on_progress is not None:
-                    on_progress(spec.name, message[1], message[2])
-            elif message[0] == "done":
-                outcomes[spec.name] = Rebuilt.model_validate(message[1])
-            else:
-                outcomes[spec.name] = str(message[1])
+            take(ready)
     for _, child, receive in children:
         child.join()
         receive.close()
@@ -164,6 +174,7 @@ def _child(
         done = _rebuild_here(
             System(system.settings), spec, fresh=fresh, until=until, suffix=suffix,
             on_progress=lambda _, position, last: send.send(("progress", position, last)),
+            on_ready=lambda: send.send(("ready",)),
         )  # fmt: skip
         send.send(("done", done.model_dump()))
     except Exception as error:
@@ -187,8 +198,12 @@ def _rebuild_here(
     until: int | None,
     suffix: str,
     on_progress: Progress | None,
+    on_ready: Callable[[], None] | None = None,
 ) -> Rebuilt:
-    """Rebuild the view in this process: its runner in a thread, watched from this one."""
+    """Rebuild the view in this process: its runner in a thread, watched from this one.
+
+    `on_ready` is called once, when the runner holds its view (store and tables open) or has ended.
+    """
     gc.freeze()  # what the process inherited stays: never scanned again
     gc.set_threshold(*GC_THRESHOLD)
     with system.store() as store:
@@ -199,8 +214,12 @@ def _rebuild_here(
         )  # fmt: skip
         started = time.monotonic()
         runner.start()
+        told = False
         try:
             while runner.alive:
+                if not told and runner.ready.is_set() and on_ready is not None:
+                    on_ready()
+                    told = True
                 if runner.error is not None:
                     raise RebuildFailedError(
                         f"rebuilding view {spec.name} stopped at position {runner.position}: {runner.error}"
@@ -210,6 +229,8 @@ def _rebuild_here(
                 time.sleep(0.1)
         finally:
             runner.stop()
+            if not told and on_ready is not None:
+                on_ready()
         if runner.error is not None:
             raise RebuildFailedError(f"rebuilding view {spec.name} failed: {runner.error}")
         if on_progress is not None:
