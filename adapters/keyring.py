@@ -145,6 +145,31 @@ class ResidentKeyring:
         self._keep(f"k:{kid}", key)
         return key
 
+    def find_many(self, kids: Sequence[str]) -> dict[str, bytes | None]:
+        """The keys `kids`, unwrapped (None for each destroyed), read in a few queries and kept as
+        `find` keeps what it reads."""
+        found: dict[str, bytes | None] = {}
+        wanted = []
+        for kid in dict.fromkeys(kids):
+            cached = self._cache.get(f"k:{kid}")
+            if cached is not None and monotonic() - cached[0] < CACHE_SECONDS:
+                found[kid] = cached[1]
+            else:
+                wanted.append(kid)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            rows = self._run(
+                f"SELECT kid, wrapped, wrapped_by FROM {self._table} WHERE kid IN ({marks})", chunk
+            )
+            held = {str(row["kid"]): row for row in rows}
+            for kid in chunk:
+                row = held.get(kid)
+                key = self._unwrap(row) if row is not None and row["wrapped"] is not None else None
+                self._keep(f"k:{kid}", key)
+                found[kid] = key
+        return found
+
     # ---- forgetting, and keeping the keys current ------------------------------------------
 
     def matching(self, resident_ids: Sequence[str]) -> list[str]:

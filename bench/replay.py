@@ -2,8 +2,9 @@
 
 The store is filled through the real aggregates (`bench.history`), then, at each size: a raw
 `select_notifications` pass over every notification, and a rebuild of both views into fresh tables
-(a table suffix, as a real rebuild does) by the real projection runners. Memory is the process's
-peak RSS growth during the rebuild: flat means the same at every size.
+(a table suffix, as a real rebuild does) by the real projection runners, each view in a process of
+its own as `microdemand replay` does (`adapters.replay.rebuild_all`). Memory is the peak RSS growth
+of the bench and the rebuilds' processes during the rebuild: flat means the same at every size.
 """
 
 from __future__ import annotations
@@ -13,16 +14,17 @@ from time import perf_counter
 from rich.progress import Progress
 
 from adapters.bootstrap import System
+from adapters.replay import rebuild_all
 from bench import reads
 from bench.figures import Report, console
 from bench.history import grow
 from bench.sampling import PeakMemory
 from bench.stores import fresh_store
 from engine.application import Demands
-from projections.runner import PAGE_SIZE
+from projections.runner import REBUILD_PAGE_SIZE
 
-PAGE = PAGE_SIZE
-"""The raw read uses the runners' page size: the same pages, so the ratio compares like with like."""
+PAGE = REBUILD_PAGE_SIZE
+"""The raw read uses the rebuild's page size: the same pages, so the ratio compares like with like."""
 
 
 def label(size: int) -> str:
@@ -44,15 +46,11 @@ def raw_read(app: Demands, page: int = PAGE) -> tuple[int, float]:
 
 
 def rebuild(system: System, suffix: str) -> tuple[float, float]:
-    """Rebuild every view from zero into tables with `suffix`; (seconds, peak RSS growth in MiB)."""
-    with PeakMemory() as memory:
+    """Rebuild every view from zero into tables with `suffix`, as `microdemand replay` does (a process
+    per view); (seconds, peak RSS growth in MiB of this process and the rebuilds' processes)."""
+    with PeakMemory(children=True) as memory:
         started = perf_counter()
-        with system.projections(suffix=suffix, follow=False) as running:
-            target = running.store.recorder.max_notification_id() or 0
-            for runner in running.runners.values():
-                # A dropped connection (other tests on a shared PostgreSQL kill them) is retried by
-                # the runner from its last page, as in production; the rebuild's time includes it.
-                runner.wait(target, timeout=24 * 3600, raise_errors=False)
+        rebuild_all(system, system.projection_specs(), suffix=suffix)
         seconds = perf_counter() - started
     return seconds, memory.growth_mib
 

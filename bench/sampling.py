@@ -43,18 +43,35 @@ class Poller:
 
 
 class PeakMemory(Poller):
-    """The peak resident set size of a process (this one by default) while the block runs, in MiB."""
+    """The peak resident set size of a process (this one by default) while the block runs, in MiB.
 
-    def __init__(self, pid: int | None = None, interval: float = 0.05) -> None:
+    With `children`, what its child processes hold above the size at the start counts too (a
+    forked child shares the parent's pages at first, so only its growth is its own).
+    """
+
+    def __init__(self, pid: int | None = None, interval: float = 0.05, *, children: bool = False) -> None:
         import psutil
 
         self.process = psutil.Process(pid)
+        self.children = children
+        self.start_mib = 0.0
         self.start_mib = self._rss()
         self.peak_mib = self.start_mib
         super().__init__(self._sample, interval)
 
     def _rss(self) -> float:
-        return float(self.process.memory_info().rss) / 2**20
+        import psutil
+
+        own = float(self.process.memory_info().rss) / 2**20
+        if not self.children:
+            return own
+        grown = 0.0
+        for child in self.process.children(recursive=True):
+            try:
+                grown += max(0.0, float(child.memory_info().rss) / 2**20 - self.start_mib)
+            except psutil.Error:
+                continue  # it ended meanwhile
+        return own + grown
 
     def _sample(self) -> None:
         self.peak_mib = max(self.peak_mib, self._rss())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import secrets
 import shutil
 import tempfile
 import uuid
@@ -10,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from adapters.keys import NAMES
 from adapters.settings import Settings
 
 PG = {"host": "127.0.0.1", "port": 5432, "dbname": "test", "user": "postgres"}
@@ -44,6 +47,8 @@ def fresh_store(kind: str, **overrides: Any) -> Iterator[Settings]:
             "postgres_host": PG["host"], "postgres_port": PG["port"], "postgres_dbname": PG["dbname"],
             "postgres_user": PG["user"], "postgres_schema": schema, "postgres_pool_size": 10,
         }  # fmt: skip
+        # Keys are only made on the embedded SQLite stack; a PostgreSQL deployment must be given them.
+        base |= {f"{name}_key": base64.b64encode(secrets.token_bytes(32)).decode() for name in NAMES}
     try:
         yield Settings(_env_file=None, **{**base, **overrides})
     finally:

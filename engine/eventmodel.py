@@ -7,7 +7,7 @@ class that `@event` generates from a method signature is a pydantic model with e
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from datetime import datetime
 from functools import cache
@@ -113,6 +113,19 @@ class PydanticMapper(Mapper[UUID]):
             topic=get_topic(type(domain_event)),
             state=stored_state,
         )
+
+    def prefetch_keys(self, stored_events: Sequence[StoredEvent]) -> None:
+        """Read the keys of every resident sealed in these events at once (a page about to be decoded),
+        so decoding them one by one asks the keyring nothing more."""
+        if self.sealer is None or self.cipher or self.compressor:
+            return
+        values: list[Any] = []
+        for stored_event in stored_events:
+            personal = personal_fields(resolve_topic(stored_event.topic))
+            if personal:
+                data = self.transcoder.decode(stored_event.state)
+                values.extend(data.get(name) for name in personal)
+        self.sealer.prefetch(values)
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
         """Decrypt, decompress, decode, open residents and validate back into the event class."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import base64
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 import orjson
@@ -52,6 +52,11 @@ class ResidentKeys(Protocol):
 
     def find(self, kid: str) -> bytes | None:
         """The key `kid`, or None once it was destroyed (or never existed)."""
+        ...
+
+    def find_many(self, kids: Sequence[str]) -> dict[str, bytes | None]:
+        """The keys `kids` at once (None for each destroyed); later `find`s of them may be answered
+        from what this read (a replay asks for a page's keys in one query, not one per event)."""
         ...
 
 
@@ -101,6 +106,18 @@ class Sealer:
         if not isinstance(opened, dict):
             raise SealError(f"sealed resident {kid} does not hold a resident")
         return opened
+
+    def prefetch(self, values: Sequence[Any]) -> None:
+        """Read the keys of every sealed resident among `values` in one go, so opening them asks no more."""
+        kids = sorted(
+            {
+                v["kid"]
+                for v in values
+                if isinstance(v, dict) and SEALED in v and isinstance(v.get("kid"), str)
+            }
+        )
+        if kids:
+            self.keys.find_many(kids)
 
     def seal_fields(self, data: dict[str, Any]) -> dict[str, Any]:
         """`data` with every resident in it sealed (at any depth: a command inside a request)."""

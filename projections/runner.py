@@ -20,6 +20,7 @@ from time import monotonic
 from typing import Any, Generic, TypeVar
 
 from engine.application import Demands
+from engine.eventmodel import PydanticMapper
 from engine.logs import get_logger
 from projections.database import Database, WriterBusyError
 from projections.projection import Projection
@@ -30,6 +31,10 @@ log = get_logger(__name__)
 
 PAGE_SIZE = 1_000
 """Notifications per page, and so per view transaction while a runner catches up."""
+
+REBUILD_PAGE_SIZE = 5_000
+"""Notifications per page while a view is rebuilt from zero: a demand's events then mostly fall in
+one page, so its row is written once where pages of `PAGE_SIZE` wrote it at nearly every event."""
 
 
 class Page:
@@ -84,6 +89,9 @@ class NotificationFeed:
                 self._pages.pop(key, None)
             future.set_exception(error)
             raise
+        mapper = self.store.mapper
+        if isinstance(mapper, PydanticMapper):
+            mapper.prefetch_keys(notifications)  # one keyring query a page, not one per resident
         page = Page(notifications, self.store)
         if len(notifications) < key[1]:
             with self._lock:
@@ -163,6 +171,10 @@ class ProjectionRunner:
         if self._thread.is_alive():
             self._thread.join(timeout)
 
+    def join(self, timeout: float | None = None) -> None:
+        """Wait for the thread to end (a runner that does not follow ends once caught up)."""
+        self._thread.join(timeout)
+
     @property
     def alive(self) -> bool:
         """Whether the thread runs (it keeps running through failures, retrying)."""
@@ -220,7 +232,9 @@ class ProjectionRunner:
             stack.callback(db.close)
             lock = db.writer_lock(self.name + self.suffix)
             stack.callback(lock.release)
-            view = self.spec.view(db, self.suffix)
+            # Secondary indexes wait until the view has caught up: a rebuild (or a first start)
+            # fills its tables without keeping every index up to date page after page.
+            view = self.spec.view(db, self.suffix, indexes=False)
             if self.fresh:
                 view.drop()
                 self.fresh = False  # a restart after a failure resumes the rebuild, not restarts it
@@ -244,6 +258,8 @@ class ProjectionRunner:
                 done = self.until is not None and self.position >= self.until
                 page = self.feed.page(self.position, self.page_size, stop=self.until) if not done else None
                 if page is None or not page.notifications:
+                    if not view.indexed:
+                        view.create_indexes()
                     if not self.follow:
                         return
                     self._stopping.wait(self.poll_interval)
@@ -262,6 +278,8 @@ class ProjectionRunner:
                     with self._progress:
                         self.error = None
                     log.info("projection recovered", projection=self.name, position=self.position)
+            if not view.indexed:
+                view.create_indexes()  # stopped before it caught up: the view is queried all the same
 
     def _process(
         self,

@@ -23,18 +23,14 @@ class View(ABC):
     name: ClassVar[str]
     """The view's name: its writer lock, and the prefix of its tables."""
 
-    def __init__(self, db: Database, suffix: str = "") -> None:
+    def __init__(self, db: Database, suffix: str = "", *, indexes: bool = True) -> None:
         self.db = db
         self.suffix = suffix
         self.dialect = db.dialect
         self.tracking_table = self.table("tracking")
-        db.run(
-            [
-                f"CREATE TABLE IF NOT EXISTS {self.dialect.table(self.tracking_table)} "
-                "(application_name TEXT PRIMARY KEY, notification_id BIGINT NOT NULL)",
-                *self.create_statements(),
-            ]
-        )
+        self.indexed = indexes
+        """Whether the secondary indexes were made; a writer filling new tables makes them last."""
+        self._create()
 
     def table(self, part: str) -> str:
         """The name of one of the view's tables: `<view>_<part><suffix>`, e.g. `points_ledger`."""
@@ -45,8 +41,35 @@ class View(ABC):
         return self.dialect.table(self.table(part))
 
     @abstractmethod
+    def table_statements(self) -> list[str]:
+        """The view's own tables with their keys and unique indexes (`CREATE ... IF NOT EXISTS`)."""
+
+    def index_statements(self) -> list[str]:
+        """The view's secondary indexes, which only its queries need (`CREATE INDEX IF NOT EXISTS`).
+
+        A writer that fills new tables from event zero makes them once it has caught up: one sort
+        per index then, instead of keeping every index up to date with every page.
+        """
+        return []
+
     def create_statements(self) -> list[str]:
-        """The view's own tables and indexes (`CREATE ... IF NOT EXISTS`)."""
+        """The view's own tables and every index."""
+        return [*self.table_statements(), *self.index_statements()]
+
+    def _create(self) -> None:
+        self.db.run(
+            [
+                f"CREATE TABLE IF NOT EXISTS {self.dialect.table(self.tracking_table)} "
+                "(application_name TEXT PRIMARY KEY, notification_id BIGINT NOT NULL)",
+                *self.table_statements(),
+                *(self.index_statements() if self.indexed else []),
+            ]
+        )
+
+    def create_indexes(self) -> None:
+        """Make the secondary indexes if they are missing (a writer that deferred them has caught up)."""
+        self.db.run(self.index_statements())
+        self.indexed = True
 
     @property
     @abstractmethod
@@ -104,9 +127,7 @@ class View(ABC):
         """Drop the view's tables and tracking, so its next run replays from position zero."""
         self.discard()
         self.db.run(f"DROP TABLE IF EXISTS {self.qualified(t)}" for t in (*self.tables, "tracking"))
-        self.db.run([f"CREATE TABLE IF NOT EXISTS {self.dialect.table(self.tracking_table)} "
-                     "(application_name TEXT PRIMARY KEY, notification_id BIGINT NOT NULL)",
-                     *self.create_statements()])  # fmt: skip
+        self._create()
 
     def close(self) -> None:
         """Release the view's database."""

@@ -230,8 +230,11 @@ class DemandIndexProjection(Projection[DemandIndexView]):
             "state": state, "updated_at": e.timestamp, "version": e.originator_version,
             "last_notification_id": position,
         }  # fmt: skip
-        moved = record.model_copy(update=update)
-        self.view.save(moved.model_copy(update={"next_due_at": _next_due(moved)}))
+        row = record.__dict__ | update  # the moved row's values, read without building it twice
+        update["next_due_at"] = next_deadline(
+            row["state"], row["promised_by"], row["late"], row["due_at"], row["clock_on_due"], row["overdue"]
+        )
+        self.view.save(record.model_copy(update=update))
         return True
 
 

@@ -50,12 +50,13 @@ def filters(
 
 
 def create_rejections(dialect: Dialect, table: str) -> list[str]:
-    """The rejected messages, newest first by time."""
-    return [
-        create_table(dialect, table, REJECTION_COLUMNS, "rejection_id"),
-        create_index(dialect, table, "at", "at"),
-        create_index(dialect, table, "demand", "demand_id, at"),
-    ]
+    """The rejected messages, by id."""
+    return [create_table(dialect, table, REJECTION_COLUMNS, "rejection_id")]
+
+
+def rejections_indexes(dialect: Dialect, table: str) -> list[str]:
+    """The rejected messages' indexes: newest first by time, and by demand."""
+    return [create_index(dialect, table, "at", "at"), create_index(dialect, table, "demand", "demand_id, at")]
 
 
 def insert_rejection_statement(dialect: Dialect, table: str) -> str:
@@ -89,11 +90,13 @@ KEY_COLUMNS: dict[str, tuple[ColumnKind, bool]] = {"originator_id": ("text", Fal
 
 
 def create_keys(dialect: Dialect, table: str) -> list[str]:
-    """The lookup keys, found by key."""
-    return [
-        create_table(dialect, table, KEY_COLUMNS, "originator_id, key"),
-        create_index(dialect, table, "key", "key"),
-    ]
+    """The lookup keys, by demand."""
+    return [create_table(dialect, table, KEY_COLUMNS, "originator_id, key")]
+
+
+def keys_indexes(dialect: Dialect, table: str) -> list[str]:
+    """The lookup keys' index: found by key."""
+    return [create_index(dialect, table, "key", "key")]
 
 
 def delete_keys_statement(dialect: Dialect, table: str) -> str:
@@ -112,18 +115,22 @@ def insert_key_statement(dialect: Dialect, table: str) -> str:
 
 
 def create_statements(dialect: Dialect, table: str) -> list[str]:
-    """The table and the indexes that keep rates, the board and listings flat as the store grows."""
+    """The table, keyed by aggregate id, and its one unique index (a demand id names one demand)."""
+    return [
+        create_table(dialect, table, COLUMNS, "originator_id"),
+        create_index(dialect, table, "demand", "demand_id", unique=True),
+    ]
+
+
+def index_statements(dialect: Dialect, table: str) -> list[str]:
+    """The indexes that keep rates, the board and listings flat as the store grows."""
     indexes = {
         "collected": "collected_at",
         "board": "state, promised_by",
         "due": "state, next_due_at",
         **{place: f"{place}, collected_at" for place in ("community", "grid", "street", "district")},
     }
-    return [
-        create_table(dialect, table, COLUMNS, "originator_id"),
-        create_index(dialect, table, "demand", "demand_id", unique=True),
-        *(create_index(dialect, table, name, cols) for name, cols in indexes.items()),
-    ]
+    return [create_index(dialect, table, name, cols) for name, cols in indexes.items()]
 
 
 @cache

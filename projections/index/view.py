@@ -25,25 +25,33 @@ class DemandIndexView(View):
     name = "demand_index"
     cache_size: ClassVar[int] = 10_000
 
-    def __init__(self, db: Database, suffix: str = "") -> None:
+    def __init__(self, db: Database, suffix: str = "", *, indexes: bool = True) -> None:
         self._cache: OrderedDict[UUID, DemandRecord] = OrderedDict()
         self._staged: dict[UUID, DemandRecord] = {}
         self._rejections: list[RejectionRow] = []
         self._replaced_keys: dict[tuple[UUID, str], frozenset[str]] = {}
         self._added_keys: set[tuple[UUID, str]] = set()
-        super().__init__(db, suffix)
+        super().__init__(db, suffix, indexes=indexes)
 
     @property
     def tables(self) -> tuple[str, ...]:
         """The index table, the rejected messages and the lookup keys."""
         return ("", "rejections", "keys")
 
-    def create_statements(self) -> list[str]:
-        """The index table, the rejections and their indexes."""
+    def table_statements(self) -> list[str]:
+        """The index table, the rejections and the lookup keys, with their keys."""
         return [
             *queries.create_statements(self.dialect, self.table("")),
             *queries.create_rejections(self.dialect, self.table("rejections")),
             *queries.create_keys(self.dialect, self.table("keys")),
+        ]
+
+    def index_statements(self) -> list[str]:
+        """The secondary indexes of the three tables."""
+        return [
+            *queries.index_statements(self.dialect, self.table("")),
+            *queries.rejections_indexes(self.dialect, self.table("rejections")),
+            *queries.keys_indexes(self.dialect, self.table("keys")),
         ]
 
     def comparable_tables(self) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:

@@ -13,7 +13,7 @@ LEDGER_COLUMNS = model_columns(LedgerEntry)
 
 
 def create_statements(dialect: Dialect, demands: str, ledger: str) -> list[str]:
-    """The facts table, the ledger and the indexes that keep balances and rankings flat."""
+    """The facts table and the ledger."""
     columns = ", ".join(
         f"{name} {dialect.column_type(kind)} NOT NULL" for name, (kind, _) in LEDGER_COLUMNS.items()
     )
@@ -23,6 +23,12 @@ def create_statements(dialect: Dialect, demands: str, ledger: str) -> list[str]:
         ),
         f"CREATE TABLE IF NOT EXISTS {dialect.table(ledger)} (id {dialect.serial_key}, {columns}, "
         f"notification_id {dialect.column_type('int')} NOT NULL)",
+    ]
+
+
+def index_statements(dialect: Dialect, ledger: str) -> list[str]:
+    """The ledger's indexes that keep balances and rankings flat."""
+    return [
         create_index(dialect, ledger, "account", "kind, account, id"),
         create_index(dialect, ledger, "demand", "demand_id"),
         create_index(dialect, ledger, "day", "kind, day"),

@@ -25,20 +25,24 @@ class PointsView(View):
     name = "points"
     cache_size: ClassVar[int] = 10_000
 
-    def __init__(self, db: Database, suffix: str = "") -> None:
+    def __init__(self, db: Database, suffix: str = "", *, indexes: bool = True) -> None:
         self._cache: OrderedDict[UUID, DemandFacts] = OrderedDict()
         self._staged: dict[UUID, DemandFacts] = {}
         self._entries: list[tuple[LedgerEntry, int]] = []
-        super().__init__(db, suffix)
+        super().__init__(db, suffix, indexes=indexes)
 
     @property
     def tables(self) -> tuple[str, ...]:
         """Facts and ledger."""
         return ("demands", "ledger")
 
-    def create_statements(self) -> list[str]:
-        """The facts table, the ledger and their indexes."""
+    def table_statements(self) -> list[str]:
+        """The facts table and the ledger."""
         return queries.create_statements(self.dialect, self.table("demands"), self.table("ledger"))
+
+    def index_statements(self) -> list[str]:
+        """The ledger's indexes."""
+        return queries.index_statements(self.dialect, self.table("ledger"))
 
     def comparable_tables(self) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
         """Facts by demand; ledger entries by the event that wrote them and their account (not by id,

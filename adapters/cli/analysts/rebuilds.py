@@ -59,7 +59,7 @@ def replay(
     `<view>_<part>_rebuild` beside the live ones, until --swap makes them live.
     """
     from adapters.cli.runtime import allowed, store_system
-    from adapters.replay import LiveViewMovingError, RebuildFailedError, make_live, rebuild, specs_named
+    from adapters.replay import LiveViewMovingError, RebuildFailedError, make_live, rebuild_all, specs_named
     from adapters.replay import verify as compare
     from projections.database import WriterBusyError
 
@@ -70,12 +70,12 @@ def replay(
     checked: list[Verified] = []
     try:
         with progress_bars("rebuilding") as advance:
-            for spec in specs:
-                if verify:
+            if verify:
+                for spec in specs:
                     checked.append(compare(current, spec, on_progress=advance))
                     done.append(checked[-1].rebuilt)
-                else:
-                    done.append(rebuild(current, spec, on_progress=advance))
+            else:
+                done.extend(rebuild_all(current, specs, on_progress=advance))  # a process per view
             differ = any(v.differences for v in checked)
             if swap and not differ:
                 for spec in specs:
