@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
@@ -41,6 +42,8 @@ if TYPE_CHECKING:
 # Each part is imported where it is built, not here: a CLI verb that reads one view should not
 # pay for eventsourcing, the projections and Temporal at start (see bench/cli_start.py).
 
+_creating = threading.local()
+"""Whether this thread holds the lock of `System.creating_tables` already."""
 SANDBOXED_MODULES = ("workflows", "workflows.demand")
 """The modules the workflow sandbox imports anew for every workflow (the rest is passed through)."""
 ACTIVITY_THREADS = 8
@@ -174,10 +177,11 @@ class System:
         s = self.settings
         keys = self.keys
         if s.store == "postgres":
-            return ResidentKeyring(
-                codec_key=keys.codec, previous_codec_keys=keys.codec_previous,
-                postgres=self._conninfo(), schema=s.postgres_schema, pool_size=s.postgres_pool_size,
-            )  # fmt: skip
+            with self.creating_tables():
+                return ResidentKeyring(
+                    codec_key=keys.codec, previous_codec_keys=keys.codec_previous,
+                    postgres=self._conninfo(), schema=s.postgres_schema, pool_size=s.postgres_pool_size,
+                )  # fmt: skip
         path = Path(self._beside_the_store("keyring.db")["SQLITE_DBNAME"])
         return ResidentKeyring(
             codec_key=keys.codec, previous_codec_keys=keys.codec_previous, sqlite_path=path
@@ -195,6 +199,28 @@ class System:
         from adapters.codec import ResidentCodec
 
         return ResidentCodec(self.keys.codec, self.sealer, self.keys.codec_previous)
+
+    @contextmanager
+    def creating_tables(self) -> Iterator[None]:
+        """Around what may create the store's tables: on PostgreSQL a session advisory lock, so
+        processes starting at once on a fresh schema never run the same `CREATE ... IF NOT EXISTS`
+        together (PostgreSQL refuses one: "tuple concurrently updated"). Re-entrant in a thread."""
+        if self.settings.store != "postgres" or getattr(_creating, "held", False):
+            yield
+            return
+        import zlib
+
+        import psycopg
+
+        key = zlib.crc32(f"microdemand:{self.settings.postgres_schema or 'public'}:store-ddl".encode())
+        with psycopg.connect(**self._conninfo(), autocommit=True) as connection:
+            connection.execute("SELECT pg_advisory_lock(%s)", (key,))
+            _creating.held = True
+            try:
+                yield
+            finally:
+                _creating.held = False
+                connection.execute("SELECT pg_advisory_unlock(%s)", (key,))
 
     def _conninfo(self) -> dict[str, Any]:
         s = self.settings
@@ -276,9 +302,10 @@ class System:
         """The event-store application (the caller closes it)."""
         from engine.application import Demands
 
-        return Demands(
-            env=self.store_env(), limits=self.time_limits, actor_key=self.keys.actor, sealer=self.sealer
-        )
+        with self.creating_tables():
+            return Demands(
+                env=self.store_env(), limits=self.time_limits, actor_key=self.keys.actor, sealer=self.sealer
+            )
 
     @contextmanager
     def store(self) -> Iterator[Demands]:
@@ -294,7 +321,8 @@ class System:
         """The directory of identities, tokens and disclosures, closed on the way out."""
         from engine.directory import Directory
 
-        directory = Directory(self.directory_env())
+        with self.creating_tables():
+            directory = Directory(self.directory_env())
         try:
             yield directory
         finally:
@@ -352,7 +380,8 @@ class System:
         with ExitStack() as stack:
             if ledger is None:
                 ledger = stack.enter_context(self.points_view())
-            bank = TimeBank(self.timebank_env(), ledger=ledger)
+            with self.creating_tables():
+                bank = TimeBank(self.timebank_env(), ledger=ledger)
             stack.callback(bank.close)
             yield bank
 
