@@ -16,6 +16,7 @@ from adapters.bootstrap import System
 from adapters.cli import app as commands
 from adapters.settings import Settings
 from engine import commands as c
+from engine.access import Identity, Role
 from engine.values import Resident
 
 pytestmark = pytest.mark.integration
@@ -61,6 +62,19 @@ def test_a_demand_is_found_by_the_residents_phone_or_name_as_typed(cli: typer.Ty
     assert json.loads(none.output) == []
 
 
+def test_only_those_who_may_see_residents_find_demands_by_them(
+    cli: typer.Typer, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with System(settings).directory() as directory:
+        directory.register(Identity(name="an-chen", role=Role.ANALYST))
+        monkeypatch.setenv("MICRODEMAND_TOKEN", directory.issue("an-chen", "test"))
+    forget_cached()
+    refused = CliRunner().invoke(cli, ["demands", "--phone", "139-0013-9000", "--json"])
+    assert (refused.exit_code, "an-chen (analyst) may not reveal" in refused.output) == (3, True)
+    listed = CliRunner().invoke(cli, ["demands", "--json"])  # listing without residents is theirs
+    assert sorted(ids(listed.output)) == ["demand-wechat-group", "demand-wechat-waiting"]
+
+
 def test_a_members_demands_include_those_held_as_co_claimant(cli: typer.Typer) -> None:
     assert ids(CliRunner().invoke(cli, ["demands", "--member", "li", "--open", "--json"]).output) == [
         "demand-wechat-group"
@@ -88,3 +102,13 @@ def test_tables_show_local_times_labelled_once_and_whole_ids(cli: typer.Typer) -
     collected = NOON.astimezone(ZONE).strftime("%Y-%m-%d %H:%M")
     assert collected in shown.output
     assert "demand-wechat-waiting" in shown.output  # never broken over two lines
+
+
+def test_the_rates_table_shows_what_left_the_denominators(cli: typer.Typer) -> None:
+    """Withdrawn and merged demands leave the completion rate's denominators: the table says how many."""
+    shown = CliRunner().invoke(cli, ["rates", "--by", "community"], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0, shown.output
+    header = next(line for line in shown.output.splitlines() if "collected" in line)
+    assert header.split()[:7] == ["group", "collected", "claimed", "closed", "withdrawn", "merged", "claim%"]
+    row = next(line for line in shown.output.splitlines() if line.split()[:1] == ["Xinhua"])
+    assert row.split()[1:6] == ["2", "1", "0", "0", "0"]  # two collected today, one claimed
