@@ -151,11 +151,11 @@ class Services:
 
     async def subject(self, demand_id: str, *, live: bool = False) -> DemandSubject:
         """What the rules need of a demand: from the index (unless `live`), or its workflow, or the store."""
-        from engine.application import DemandNotFoundError
-
         row = None if live else await asyncio.to_thread(self._indexed, demand_id)
         if row is not None:
             return row
+        from engine.application import DemandNotFoundError  # not imported for an indexed answer
+
         try:
             status = await (await self.client()).status(demand_id)
         except DemandNotFoundError:
@@ -274,13 +274,13 @@ class Services:
     async def status(self, identity: Identity, demand_id: str, *, live: bool = False) -> DemandStatus:
         """A demand's standing: from the demand index (or, `live` or not indexed yet, its workflow;
         once Temporal no longer keeps it, the store)."""
-        from engine.application import DemandNotFoundError
-
         await self.allow_on(identity, Act.READ, demand_id)
         if not live:
             indexed = await asyncio.to_thread(self._indexed_status, demand_id)
             if indexed is not None:
                 return indexed
+        from engine.application import DemandNotFoundError  # not imported for an indexed answer
+
         try:
             return await (await self.client()).status(demand_id)
         except DemandNotFoundError:

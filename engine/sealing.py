@@ -21,8 +21,6 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 import orjson
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from engine.lookup import ResidentLookup
 from engine.values import FORGOTTEN, Resident
@@ -159,11 +157,16 @@ def _walk(data: Any, change: Callable[[dict[str, Any]], dict[str, Any]]) -> Any:
 
 
 def _encrypt(key: bytes, kid: str, plain: bytes) -> str:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # only when a resident is sealed
+
     nonce = os.urandom(12)
     return base64.b64encode(nonce + AESGCM(key).encrypt(nonce, plain, kid.encode())).decode()
 
 
 def _decrypt(key: bytes, kid: str, sealed: str) -> bytes:
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     try:
         raw = base64.b64decode(sealed)
         return AESGCM(key).decrypt(raw[:12], raw[12:], kid.encode())
