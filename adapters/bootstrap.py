@@ -44,6 +44,8 @@ if TYPE_CHECKING:
 
 _creating = threading.local()
 """Whether this thread holds the lock of `System.creating_tables` already."""
+_made: set[tuple[str, str]] = set()
+"""(schema, what) whose tables this process has created or found: no lock is needed for them again."""
 SANDBOXED_MODULES = ("workflows", "workflows.demand")
 """The modules the workflow sandbox imports anew for every workflow (the rest is passed through)."""
 ACTIVITY_THREADS = 8
@@ -177,7 +179,7 @@ class System:
         s = self.settings
         keys = self.keys
         if s.store == "postgres":
-            with self.creating_tables():
+            with self.creating_tables("keyring"):
                 return ResidentKeyring(
                     codec_key=keys.codec, previous_codec_keys=keys.codec_previous,
                     postgres=self._conninfo(), schema=s.postgres_schema, pool_size=s.postgres_pool_size,
@@ -201,11 +203,14 @@ class System:
         return ResidentCodec(self.keys.codec, self.sealer, self.keys.codec_previous)
 
     @contextmanager
-    def creating_tables(self) -> Iterator[None]:
+    def creating_tables(self, what: str) -> Iterator[None]:
         """Around what may create the store's tables: on PostgreSQL a session advisory lock, so
         processes starting at once on a fresh schema never run the same `CREATE ... IF NOT EXISTS`
-        together (PostgreSQL refuses one: "tuple concurrently updated"). Re-entrant in a thread."""
-        if self.settings.store != "postgres" or getattr(_creating, "held", False):
+        together (PostgreSQL refuses one: "tuple concurrently updated"). Re-entrant in a thread; once
+        `what`'s tables stand, the process opens it again without the lock (an HTTP request opens
+        the store or the time bank, and must not pay a connection for the lock each time)."""
+        made = (self.settings.postgres_schema or "public", what)
+        if self.settings.store != "postgres" or getattr(_creating, "held", False) or made in _made:
             yield
             return
         import zlib
@@ -218,6 +223,7 @@ class System:
             _creating.held = True
             try:
                 yield
+                _made.add(made)
             finally:
                 _creating.held = False
                 connection.execute("SELECT pg_advisory_unlock(%s)", (key,))
@@ -302,7 +308,7 @@ class System:
         """The event-store application (the caller closes it)."""
         from engine.application import Demands
 
-        with self.creating_tables():
+        with self.creating_tables("store"):
             return Demands(
                 env=self.store_env(), limits=self.time_limits, actor_key=self.keys.actor, sealer=self.sealer
             )
@@ -321,7 +327,7 @@ class System:
         """The directory of identities, tokens and disclosures, closed on the way out."""
         from engine.directory import Directory
 
-        with self.creating_tables():
+        with self.creating_tables("directory"):
             directory = Directory(self.directory_env())
         try:
             yield directory
@@ -380,7 +386,7 @@ class System:
         with ExitStack() as stack:
             if ledger is None:
                 ledger = stack.enter_context(self.points_view())
-            with self.creating_tables():
+            with self.creating_tables("timebank"):
                 bank = TimeBank(self.timebank_env(), ledger=ledger)
             stack.callback(bank.close)
             yield bank

@@ -126,8 +126,9 @@ class Services:
         check(identity, act)  # the role may do it at all: refuse before looking the demand up
         if identity.role is Role.ADMINISTRATOR:
             return
+        residents = identity.role is Role.RESIDENT
         try:
-            check(identity, act, demand=await self.subject(demand_id))
+            check(identity, act, demand=await self.subject(demand_id, residents=residents))
         except Forbidden:
             if identity.role is not Role.MEMBER:
                 raise
@@ -139,7 +140,7 @@ class Services:
     ) -> list[Step]:
         """Which of `steps` `identity` may do on this demand (the console offers only those);
         `live` asks its workflow (just after an action, before the index has caught up)."""
-        subject = await self.subject(demand_id, live=live)
+        subject = await self.subject(demand_id, live=live, residents=identity.role is Role.RESIDENT)
         allowed = []
         for step in steps:
             try:
@@ -149,8 +150,9 @@ class Services:
             allowed.append(step)
         return allowed
 
-    async def subject(self, demand_id: str, *, live: bool = False) -> DemandSubject:
-        """What the rules need of a demand: from the index (unless `live`), or its workflow, or the store."""
+    async def subject(self, demand_id: str, *, live: bool = False, residents: bool = False) -> DemandSubject:
+        """What the rules need of a demand: from the index (unless `live`), or its workflow, or the
+        store. Off the index its reporters are read from the store only if asked (`residents`)."""
         row = None if live else await asyncio.to_thread(self._indexed, demand_id)
         if row is not None:
             return row
@@ -161,20 +163,19 @@ class Services:
         except DemandNotFoundError:
             status = await asyncio.to_thread(self._stored, demand_id)  # DemandNotFoundError if never
         holders = status.claimant.members if status.claimant else ()
-        residents = await asyncio.to_thread(self._reporters, demand_id)
+        reporters = await asyncio.to_thread(self._reporters, demand_id) if residents else frozenset()
         return DemandSubject(
-            demand_id=demand_id, location=status.location, holders=holders, residents=residents
+            demand_id=demand_id, location=status.location, holders=holders, residents=reporters
         )
 
     def _indexed(self, demand_id: str) -> DemandSubject | None:
         from engine.values import Location
 
         with self.system.index_view() as index:
-            row = index.demand(demand_id)
-            holders = index.holders(demand_id)  # the lead and any co-claimants
-            residents = index.resident_keys(demand_id)
-        if row is None:
+            found = index.parties(demand_id)
+        if found is None:
             return None
+        row, holders, residents = found
         where = Location(
             city=row.city, district=row.district, street=row.street, community=row.community, grid=row.grid
         )

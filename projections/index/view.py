@@ -204,28 +204,25 @@ class DemandIndexView(View):
 
     def holders(self, demand_id: str) -> tuple[str, ...]:
         """Everyone who holds the demand now, the lead first (co-claimants from the lookup keys)."""
-        record = self.demand(demand_id)
-        if record is None or record.claimant_member is None:
-            return ()
-        rows = self.db.select(
-            f"SELECT key FROM {self.qualified('keys')} WHERE originator_id = {self.dialect.param('id')} "
-            f"AND key LIKE {self.dialect.param('pattern')} ORDER BY key",
-            {"id": str(record.originator_id), "pattern": "member:%"},
-        )
-        others = [str(row["key"]).removeprefix("member:") for row in rows]
-        return (record.claimant_member, *(m for m in others if m != record.claimant_member))
+        found = self.parties(demand_id)
+        return found[1] if found is not None else ()
 
-    def resident_keys(self, demand_id: str) -> frozenset[str]:
-        """The keyed hashes of the demand's reporters (`engine.lookup`): who may act as its resident."""
+    def parties(self, demand_id: str) -> tuple[DemandRecord, tuple[str, ...], frozenset[str]] | None:
+        """The demand's row, who holds it (the lead first, then co-claimants) and its reporters' keyed
+        hashes (`engine.lookup`: who may act as its resident), in two reads; None if not indexed."""
         record = self.demand(demand_id)
         if record is None:
-            return frozenset()
+            return None
         rows = self.db.select(
             f"SELECT key FROM {self.qualified('keys')} WHERE originator_id = {self.dialect.param('id')} "
-            f"AND key NOT LIKE {self.dialect.param('pattern')}",
-            {"id": str(record.originator_id), "pattern": "member:%"},
+            "ORDER BY key",
+            {"id": str(record.originator_id)},
         )
-        return frozenset(str(row["key"]) for row in rows)
+        keys = [str(row["key"]) for row in rows]
+        members = [k.removeprefix("member:") for k in keys if k.startswith("member:")]
+        lead = record.claimant_member
+        holders = () if lead is None else (lead, *(m for m in members if m != lead))
+        return record, holders, frozenset(k for k in keys if not k.startswith("member:"))
 
     def forget_keys(self, keys: Sequence[str]) -> int:
         """Drop these lookup keys (a forgotten resident's) from every demand; how many rows went.

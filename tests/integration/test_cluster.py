@@ -21,9 +21,7 @@ from pathlib import Path
 
 import pytest
 from deployed_keys import DEPLOYED_KEYS
-from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
-from test_faults import STEPS
 from workflow_harness import (
     LIFECYCLE,
     all_or_none,
@@ -31,17 +29,13 @@ from workflow_harness import (
     eventually,
     in_background,
     queue_settings,
-    ride_out,
+    round_the_loop,
     submission,
-    submit,
-    terminate_quietly,
 )
 
 from adapters.bootstrap import System
 from adapters.settings import Settings
-from engine.commands import Submission
 from engine.lifecycle import State
-from engine.status import DemandStatus
 
 pytestmark = [pytest.mark.integration, pytest.mark.devserver, pytest.mark.postgres]
 
@@ -59,21 +53,6 @@ def scrape(port: int) -> str:
     """The Prometheus text a process serves."""
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
         return str(answer.read().decode())
-
-
-async def drive(client: Client, sub: Submission, task_queue: str) -> DemandStatus:
-    """Push a demand and take it round the loop, riding out a dead worker.
-
-    A worker killed after the store recorded a command but before Temporal recorded its workflow
-    task leaves the next worker to run the command again: it finds the command done in the store
-    (the same command id) and answers with the stored status, so no update is refused.
-    """
-    handle = await submit(client, sub, task_queue)
-    status = DemandStatus(demand_id=sub.demand_id)
-    for update, command in STEPS:
-        status = await ride_out(handle, update, command)
-    await terminate_quietly(handle)
-    return status
 
 
 @pytest.fixture
@@ -131,7 +110,7 @@ async def test_two_workers_and_a_projections_process_lose_and_double_nothing(
     client = await system.temporal()  # residents sealed by this process, opened by the workers
     subs = [submission() for _ in range(DEMANDS)]
     app = system.open_store()
-    driving = all_or_none(*(drive(client, sub, settings.task_queue) for sub in subs))
+    driving = all_or_none(*(round_the_loop(client, sub, settings.task_queue) for sub in subs))
     try:
         async with in_background(driving) as drivers:  # a failure leaves none retrying for ever
 

@@ -9,30 +9,27 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from temporalio import activity
-from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from workflow_harness import (
     LIFECYCLE,
+    STEPS,
     all_or_none,
     event_names,
     eventually,
     in_background,
     queue_settings,
-    ride_out,
+    round_the_loop,
     running_worker,
     submission,
     submit,
-    terminate_quietly,
 )
 
 from adapters.bootstrap import System
 from adapters.settings import Settings
 from engine.application import Demands
-from engine.commands import Claim, Evaluate, FollowUp, Handle, Submission
 from engine.lifecycle import State
 from engine.status import DemandStatus
 from workflows.activities import Recorder, RecordRequest
@@ -40,12 +37,6 @@ from workflows.activities import Recorder, RecordRequest
 pytestmark = pytest.mark.integration
 
 WORKER_SCRIPT = Path(__file__).resolve().parent.parent / "worker_process.py"
-STEPS: list[tuple[Any, Any]] = [
-    ("claim", Claim(member="wang", unit="Party branch 1")),
-    ("handle", Handle(member="wang", hours=2, note="fixed the tap")),
-    ("follow_up", FollowUp(worker="zhao", resolved=True)),
-    ("evaluate", Evaluate(rating="satisfied")),
-]
 
 
 def answer_lost_on_first_attempt(
@@ -119,16 +110,6 @@ def worker_processes(
         process.wait()
 
 
-async def drive(client: Client, sub: Submission, task_queue: str) -> DemandStatus:
-    """Push a demand and take it round the loop, as operators would, riding out a dead worker."""
-    handle = await submit(client, sub, task_queue)
-    status = DemandStatus(demand_id=sub.demand_id)
-    for update, command in STEPS:
-        status = await ride_out(handle, update, command)
-    await terminate_quietly(handle)  # closed and kept for complaints: this test is done with it
-    return status
-
-
 @pytest.mark.devserver
 async def test_worker_killed_mid_loop_loses_and_repeats_no_event(
     dev_server_env: WorkflowEnvironment,
@@ -139,7 +120,7 @@ async def test_worker_killed_mid_loop_loses_and_repeats_no_event(
     app = System(settings).open_store()
     subs = [submission() for _ in range(8)]
     try:
-        driving = all_or_none(*(drive(client, sub, settings.task_queue) for sub in subs))
+        driving = all_or_none(*(round_the_loop(client, sub, settings.task_queue) for sub in subs))
         async with in_background(driving) as drivers:
             first = start_worker()
 

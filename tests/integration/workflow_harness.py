@@ -22,7 +22,7 @@ from adapters.bootstrap import System
 from adapters.settings import Settings
 from adapters.temporal import ensure_search_attributes
 from engine.application import DemandNotFoundError, Demands
-from engine.commands import Submission
+from engine.commands import Claim, Evaluate, FollowUp, Handle, Submission
 from engine.lifecycle import State
 from engine.status import DemandStatus
 from engine.values import Location, Resident
@@ -190,6 +190,30 @@ async def ride_out(handle: WorkflowHandle[Any, DemandStatus], update: str, comma
             await asyncio.sleep(0.5)
         except WorkflowUpdateFailedError as failed:
             raise AssertionError(f"{handle.id} {update}: {failed.cause}") from failed
+
+
+STEPS: list[tuple[str, Any]] = [
+    ("claim", Claim(member="wang", unit="Party branch 1")),
+    ("handle", Handle(member="wang", hours=2, note="fixed the tap")),
+    ("follow_up", FollowUp(worker="zhao", resolved=True)),
+    ("evaluate", Evaluate(rating="satisfied")),
+]
+"""The loop after collection, as operators and members take it: each update and its command."""
+
+
+async def round_the_loop(client: Client, sub: Submission, task_queue: str) -> DemandStatus:
+    """Push a demand and take it round the loop, riding out a dead worker; then end its workflow.
+
+    A worker killed after the store recorded a command but before Temporal recorded its workflow
+    task leaves the next worker to run the command again: it finds the command done in the store
+    (the same command id) and answers with the stored status, so no update is refused.
+    """
+    handle = await submit(client, sub, task_queue)
+    status = DemandStatus(demand_id=sub.demand_id)
+    for update, command in STEPS:
+        status = await ride_out(handle, update, command)
+    await terminate_quietly(handle)  # closed and kept for complaints: this test is done with it
+    return status
 
 
 async def all_or_none(*coroutines: Awaitable[T]) -> list[T]:
