@@ -43,6 +43,12 @@ def mask_text(text: str) -> str:
     return PHONE.sub(PHONE_MARK, ID_CARD.sub(ID_CARD_MARK, text))
 
 
+def echoed(text: str, limit: int = 40) -> str:
+    """A value someone sent, as an error message may quote it: masked and at most `limit` characters."""
+    shown = mask_text(text)
+    return repr(shown if len(shown) <= limit else shown[:limit] + "…")
+
+
 def holds_numbers(text: str) -> bool:
     """Whether `text` holds something `mask_text` would mask (a phone or ID-card number)."""
     return mask_text(text) != text

@@ -9,6 +9,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from engine.masking import echoed
+
 PERIOD_HELP = "a year (2026), a quarter (2026-Q3), a month (2026-10), a day (2026-10-05) or a range (A..B)"
 
 _YEAR = re.compile(r"^(\d{4})$")
@@ -34,7 +36,7 @@ class Period(BaseModel):
             start, _, end = cleaned.partition("..")
             first, last = _bounds(start)[0], _bounds(end)[1]
             if first > last:
-                raise ValueError(f"period {text!r} ends before it starts")
+                raise ValueError(f"period {echoed(text)} ends before it starts")
             return cls(first=first, last=last, label=cleaned)
         first, last = _bounds(cleaned)
         return cls(first=first, last=last, label=cleaned.upper() if "q" in cleaned.lower() else cleaned)
@@ -56,7 +58,7 @@ class Period(BaseModel):
             return cls.parse(text)
         except ValueError:
             raise ValueError(
-                f"not a span to be due in: {text!r} (use today, tomorrow, week or {PERIOD_HELP})"
+                f"not a span to be due in: {echoed(text)} (use today, tomorrow, week or {PERIOD_HELP})"
             ) from None
 
     def window(self, zone: tzinfo) -> tuple[datetime, datetime]:
@@ -88,7 +90,7 @@ def _bounds(text: str) -> tuple[date, date]:
             return day, day
     except ValueError:
         pass
-    raise ValueError(f"not a period: {text!r} (use {PERIOD_HELP})")
+    raise ValueError(f"not a period: {echoed(text)} (use {PERIOD_HELP})")
 
 
 class Bucket(StrEnum):

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict
 
+from engine.masking import echoed
 from engine.values import Location
 from engine.vocabulary import Place
 
@@ -28,7 +29,7 @@ class Scope(BaseModel):
             return cls()
         place, _, name = cleaned.partition(":")
         if place not in {p.value for p in Place} or not name.strip():
-            raise ValueError(f"not a scope: {text!r} (use {SCOPE_HELP})")
+            raise ValueError(f"not a scope: {echoed(text or '')} (use {SCOPE_HELP})")
         return cls(place=Place(place), name=name.strip())
 
     @property

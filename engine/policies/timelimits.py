@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from engine.lifecycle import Step
+from engine.masking import echoed
 from engine.policies.files import load_policy
 from engine.values import Clock
 from engine.vocabulary import Priority, Stage
@@ -22,7 +23,7 @@ def parse_duration(text: str) -> timedelta:
     """Parse "90m", "12h", "2d", "1d12h" or "1w" into a timedelta; raise ValueError otherwise."""
     cleaned = text.strip().lower().replace(" ", "")
     if not cleaned or _PART.sub("", cleaned):
-        raise ValueError(f"not a duration: {text!r} (use forms like 30m, 12h, 2d, 1d12h)")
+        raise ValueError(f"not a duration: {echoed(text)} (use forms like 30m, 12h, 2d, 1d12h)")
     total = timedelta()
     for amount, unit in _PART.findall(cleaned):
         total += timedelta(**{_UNITS[unit]: float(amount)})

@@ -68,3 +68,15 @@ def test_the_codec_encrypts_typed_numbers_but_leaves_ids_that_look_like_numbers_
     assert ResidentCodec.personal(payload({"command": {"note": "call 0990-6231234"}}))
     assert ResidentCodec.personal(payload([{"resident": {"name": "Li"}}]))
     assert not ResidentCodec.personal(Payload(metadata={"encoding": b"binary/null"}, data=b""))
+
+
+def test_a_value_quoted_back_in_an_error_is_bounded_and_masked() -> None:
+    from engine.masking import echoed
+    from engine.periods import Period
+
+    assert echoed("x" * 2000) == repr("x" * 40 + "…")
+    assert echoed("call 13800138000") == repr("call [phone]")
+    with pytest.raises(ValueError, match="not a period") as refused:
+        Period.parse("13800138000" + "y" * 1_000_000)
+    assert "13800138000" not in str(refused.value)
+    assert len(str(refused.value)) < 300
