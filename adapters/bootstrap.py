@@ -56,6 +56,11 @@ class StoreUnavailableError(RuntimeError):
     """The event store's database cannot be used; the message names it and says why."""
 
 
+class StartupError(RuntimeError):
+    """A part of the stack cannot start (a port taken, a server that will not come up): said in
+    one line, as a user's problem to fix, never as a traceback."""
+
+
 def is_store_error(error: BaseException) -> bool:
     """Whether `error` says an event store or view database is down, missing or locked."""
     import sqlite3

@@ -15,12 +15,13 @@ from types import TracebackType
 from temporalio.client import Client
 
 from adapters.binaries import temporal_cli
+from adapters.bootstrap import StartupError
 from adapters.settings import Settings
 
 _PR_SET_PDEATHSIG = 1
 
 
-class DevServerError(RuntimeError):
+class DevServerError(StartupError):
     """The dev server could not be started; the message says why and where its log is."""
 
 

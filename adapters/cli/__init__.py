@@ -58,11 +58,12 @@ def main() -> None:
     except KeyboardInterrupt:
         code = 130
     except Exception as error:
+        from adapters.bootstrap import StartupError
         from adapters.keys import KeyMissingError
         from engine.access import Forbidden
         from projections.database import WriterBusyError
 
-        if isinstance(error, KeyMissingError | WriterBusyError):
+        if isinstance(error, KeyMissingError | WriterBusyError | StartupError):
             err_console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
             code = 2
         elif isinstance(error, Forbidden):

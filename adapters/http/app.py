@@ -140,13 +140,18 @@ class ApiServer:
         self.url = ""
 
     async def start(self) -> str:
-        """Listen; the URL it listens on. RuntimeError if it cannot (the port is taken)."""
+        """Listen; the URL it listens on. StartupError if it cannot (the port is taken)."""
+        from adapters.bootstrap import StartupError
+
+        if not _can_listen(self.system.settings.api_host, self.system.settings.api_port):
+            # uvicorn would log the error and end the whole process with its own exit code
+            raise StartupError(f"the HTTP API cannot listen on {address(self.system)} (is the port taken?)")
         self._task = asyncio.create_task(self.server.serve())
         while not self.server.started:
             if self._task.done():
                 with contextlib.suppress(SystemExit, Exception):
                     await self._task
-                raise RuntimeError(
+                raise StartupError(
                     f"the HTTP API cannot listen on {address(self.system)} (is the port taken?)"
                 )
             await asyncio.sleep(0.05)
@@ -160,6 +165,21 @@ class ApiServer:
         if self._task is not None:
             with contextlib.suppress(asyncio.CancelledError, SystemExit):
                 await self._task
+
+
+def _can_listen(host: str, port: int) -> bool:
+    """Whether `host:port` is free to listen on (port 0, a free one, always is)."""
+    import socket
+
+    if port == 0:
+        return True
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host or "0.0.0.0", port))
+        except OSError:
+            return False
+    return True
 
 
 def bound_port(server: object) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -157,3 +158,34 @@ def test_a_second_projections_process_on_the_same_views_is_refused_in_one_line(t
     finally:
         first.terminate()
         first.wait(timeout=30)
+
+
+def _listening() -> socket.socket:
+    """A socket listening on a free port, as another program holding it would."""
+    held = socket.socket()
+    held.bind(("127.0.0.1", 0))
+    held.listen()
+    return held
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize("taken", ["temporal", "api"])
+def test_a_taken_port_stops_make_run_with_one_line(tmp_path: Path, taken: str) -> None:
+    with _listening() as held:
+        port = held.getsockname()[1]
+        temporal = port if taken == "temporal" else _free_port()
+        api = port if taken == "api" else _free_port()
+        result = run(
+            "up", tmp_path=tmp_path, MICRODEMAND_TEMPORAL_ADDRESS=f"127.0.0.1:{temporal}",
+            MICRODEMAND_UI_PORT=str(_free_port()), MICRODEMAND_API_PORT=str(api),
+        )  # fmt: skip
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    said = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(said) == 1
+    assert str(port) in said[0]
