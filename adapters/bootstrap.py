@@ -220,10 +220,11 @@ class System:
             return
         import zlib
 
-        import psycopg
+        from projections.database import connect_patiently
 
         key = zlib.crc32(f"microdemand:{self.settings.postgres_schema or 'public'}:store-ddl".encode())
-        with psycopg.connect(**self._conninfo(), autocommit=True) as connection:
+        patience = self.settings.postgres_connect_timeout
+        with connect_patiently(self._conninfo(), patience, autocommit=True) as connection:
             connection.execute("SELECT pg_advisory_lock(%s)", (key,))
             _creating.held = True
             try:
@@ -250,7 +251,11 @@ class System:
             "POSTGRES_DBNAME": s.postgres_dbname,
             "POSTGRES_USER": s.postgres_user,
             "POSTGRES_PASSWORD": s.postgres_password.get_secret_value(),
-            "POSTGRES_POOL_SIZE": str(s.postgres_pool_size),
+            # At most `postgres_pool_size` connections, one kept open and the rest made while needed:
+            # each process opens the store, the directory and the time bank, and a deployment's
+            # processes starting at once must not take every connection slot the server has.
+            "POSTGRES_POOL_SIZE": "1",
+            "POSTGRES_MAX_OVERFLOW": str(max(0, s.postgres_pool_size - 1)),
             "POSTGRES_CONNECT_TIMEOUT": str(s.postgres_connect_timeout),
             "POSTGRES_PRE_PING": "y",  # a connection that dropped is replaced, not handed out
         }
@@ -266,12 +271,11 @@ class System:
             return
         import psycopg
 
+        from projections.database import connect_patiently
+
+        conninfo = {**self._conninfo(), "password": s.postgres_password.get_secret_value() or None}
         try:
-            psycopg.connect(
-                host=s.postgres_host, port=s.postgres_port, dbname=s.postgres_dbname,
-                user=s.postgres_user, password=s.postgres_password.get_secret_value() or None,
-                connect_timeout=s.postgres_connect_timeout,
-            ).close()  # fmt: skip
+            connect_patiently(conninfo, s.postgres_connect_timeout).close()
         except psycopg.OperationalError as error:
             reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             raise StoreUnavailableError(f"cannot use {self.where}: {reason}") from None

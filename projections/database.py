@@ -27,6 +27,28 @@ class WriterBusyError(RuntimeError):
     """Another process already writes this view; a view has exactly one writer."""
 
 
+FULL_SERVER = ("too many clients", "remaining connection slots are reserved")
+"""What PostgreSQL says (SQLSTATE 53300) when every connection slot is taken: a passing state."""
+
+
+def connect_patiently(conninfo: Mapping[str, Any], patience: float = 10, **options: Any) -> Any:
+    """A direct PostgreSQL connection; a server whose connection slots are all taken (processes
+    starting at once, a pool filling up) is waited for up to `patience` seconds, with backoff,
+    before its refusal is raised. Any other failure (a wrong name, a server that is down) is
+    raised at once."""
+    import psycopg
+
+    deadline, pause = time.monotonic() + patience, 0.05
+    while True:
+        try:
+            return psycopg.connect(**conninfo, **options)
+        except psycopg.OperationalError as error:
+            if not any(words in str(error) for words in FULL_SERVER) or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 1.0)
+
+
 class Cursor:
     """The few cursor operations views use, the same on both databases; rows come back as dicts."""
 
@@ -227,6 +249,7 @@ class PostgresDatabase(Database):
         from psycopg_pool import ConnectionPool
 
         self.conninfo = {k: v for k, v in conninfo.items() if v not in (None, "")}
+        self.timeout = timeout
         self.schema = schema or "public"
         self.dialect = PostgresDialect(self.schema)
         self.where = (
@@ -261,9 +284,7 @@ class PostgresDatabase(Database):
 
     def writer_lock(self, name: str) -> WriterLock:
         """A session advisory lock on a connection of its own (lost if that session drops)."""
-        import psycopg
-
-        connection = psycopg.connect(**self.conninfo, autocommit=True)
+        connection = connect_patiently(self.conninfo, self.timeout, autocommit=True)
         row = connection.execute("SELECT pg_try_advisory_lock(%s)", (self._key(name),)).fetchone()
         if not row or not row[0]:
             connection.close()
