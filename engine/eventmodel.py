@@ -24,7 +24,7 @@ from eventsourcing.domain import (
     datetime_now_with_tzinfo,
 )
 from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
-from eventsourcing.utils import get_topic, resolve_topic
+from eventsourcing.utils import Environment, get_topic, resolve_topic
 from pydantic import BaseModel, ConfigDict, Field
 
 from engine.sealing import PERSONAL_FIELDS, Sealer, is_sealed
@@ -176,6 +176,15 @@ class PydanticApplication(Application[UUID]):
         self.sealer = sealer
         """Seals and opens the residents in stored events; None stores them as they are."""
         super().__init__(env)
+
+    def construct_env(self, name: str, env: Mapping[str, str] | None = None) -> Environment:
+        """The application's settings: its class's and the `env` given, and nothing else.
+
+        eventsourcing would mix in the process's environment, where a stray variable
+        (`DEMANDS_PERSISTENCE_MODULE=eventsourcing.popo`) could silently move the store into
+        memory; settings come from the composition root alone.
+        """
+        return Environment(name, {**type(self).env, **(env or {})})
 
     def construct_mapper(self) -> Mapper[UUID]:
         """The application's mapper, sealing residents with `sealer`."""

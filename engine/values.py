@@ -39,11 +39,29 @@ def field_errors(error: ValidationError, env_prefix: str | None = None) -> str:
     """
 
     def name(loc: tuple[int | str, ...]) -> str:
+        # A field's name may be the sender's own (an unknown key): printable and bounded.
+        parts = [printable(str(p), 40) for p in loc]
         if env_prefix is not None:
-            return env_prefix + "_".join(str(p) for p in loc).upper()
-        return ".".join(str(p) for p in loc) or "input"
+            return env_prefix + "_".join(parts).upper()
+        return ".".join(parts) or "input"
 
-    return "; ".join(f"{name(e['loc'])}: {e['msg']}" for e in error.errors())
+    errors = error.errors()
+    said = "; ".join(f"{name(e['loc'])}: {printable(e['msg'], 200)}" for e in errors[:FIELD_ERRORS_SAID])
+    if len(errors) > FIELD_ERRORS_SAID:
+        said += f"; and {len(errors) - FIELD_ERRORS_SAID} more"
+    return said
+
+
+FIELD_ERRORS_SAID = 10
+"""How many of a payload's errors a message names (a hostile one may have thousands)."""
+
+
+def printable(text: str, limit: int) -> str:
+    """`text` as one printable line of at most `limit` characters (cut with "…"): what a message
+    quoting something a sender chose (a field's name, a signal's name) may safely hold, in a
+    terminal, a page, a log or a PostgreSQL column (which refuses NUL)."""
+    text = _CONTROL.sub("", _LINE_BREAKS.sub(" ", text)).strip()
+    return text if len(text) <= limit else text[: max(0, limit - 1)] + "…"
 
 
 # Control characters (NUL, ESC and the rest of C0 and C1, DEL) and the bidirectional overrides

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
 
 from engine.lifecycle import PROMISED, State, Step
 from engine.status import DemandStatus
-from engine.values import Claimant, Clock, Location
+from engine.values import Claimant, Clock, Location, printable
 from engine.vocabulary import Channel, Kind, Level, Outcome, Priority, Rating, Stage
 
 
@@ -141,15 +141,20 @@ def next_deadline(
     return min((d for d in (promise, step) if d is not None), default=None)
 
 
+Quoted = Annotated[str, BeforeValidator(lambda text: printable(str(text), 1000))]
+"""Text a sender chose, as stored before the store cleaned it: printable, bounded (PostgreSQL
+refuses NUL, and one such row must not stop the view)."""
+
+
 class RejectionRow(BaseModel):
     """A message to a demand's workflow that could not be taken: which, why, when (never its payload)."""
 
     model_config = ConfigDict(frozen=True)
 
     rejection_id: UUID
-    demand_id: str
-    message: str
-    reason: str
+    demand_id: Quoted
+    message: Quoted
+    reason: Quoted
     at: datetime
     notification_id: int
 

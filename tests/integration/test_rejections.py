@@ -82,3 +82,40 @@ async def test_a_malformed_push_and_signal_are_listed_with_their_reason_and_no_r
         for personal in (RESIDENT["name"], PHONE, RESIDENT["address"]):
             assert personal not in listed
     assert [r["demand_id"] for r in json.loads(only.output)] == [signalled]
+
+
+async def test_a_hostile_field_or_signal_name_is_kept_printable_and_bounded_and_the_index_goes_on(
+    dev_server_env: WorkflowEnvironment, settings: Settings
+) -> None:
+    """Names a sender chose (unknown fields) are quoted in the reason: with NUL, terminal escapes
+    and thousands of characters they once stopped the index on PostgreSQL."""
+    async with api_stack(settings, dev_server_env) as stack:
+        client = await stack.system.temporal()
+        target = stack.id("hostile")
+        async with stack.client(stack.admin) as admin:
+            assert (await admin.post("/api/demands", json=stack.demand("hostile"))).status_code == 202
+        await stack.indexed(target, state="collected")
+        handle = client.get_workflow_handle(target)
+        hostile_key = "sur\x00\x1b[2J" + "k" * 5000
+        await handle.signal("evaluation", {"rating": "satisfied", hostile_key: 1})
+        await handle.signal("supplement", {"text": "more", "\x00" + "k" * 3000: 1})
+
+        async def both_listed() -> list[dict[str, Any]] | None:
+            async with stack.client(stack.admin) as admin:
+                answer = await admin.get("/api/rejected", params={"demand": target})
+            assert answer.status_code == 200, answer.text
+            rows = answer.json()
+            return rows if len(rows) >= 2 else None
+
+        rows = await stack.until(both_listed)
+        after = stack.id("after-hostile")  # the index still takes what comes next
+        async with stack.client(stack.admin) as admin:
+            assert (await admin.post("/api/demands", json=stack.demand("after-hostile"))).status_code == 202
+        await stack.indexed(after, state="collected")
+
+    for row in rows:
+        for text in (row["message"], row["reason"]):
+            assert "\x00" not in text, text
+            assert "\x1b" not in text, text
+            assert len(text) <= 1000
+    assert any(row["reason"].startswith("evaluation: sur[2Jkkk") for row in rows), rows  # ESC and NUL gone
