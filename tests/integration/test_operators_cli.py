@@ -112,3 +112,12 @@ def test_the_rates_table_shows_what_left_the_denominators(cli: typer.Typer) -> N
     assert header.split()[:7] == ["group", "collected", "claimed", "closed", "withdrawn", "merged", "claim%"]
     row = next(line for line in shown.output.splitlines() if line.split()[:1] == ["Xinhua"])
     assert row.split()[1:6] == ["2", "1", "0", "0", "0"]  # two collected today, one claimed
+
+
+def test_a_history_shows_every_time_in_its_details_in_local_time(cli: typer.Typer) -> None:
+    shown = CliRunner(env={"COLUMNS": "250"}).invoke(cli, ["history", "demand-wechat-group"])
+    assert shown.exit_code == 0, shown.output
+    promised = (NOON + timedelta(days=2)).astimezone(ZONE).strftime("%Y-%m-%d %H:%M")
+    assert f"promised_by={promised}" in shown.output
+    assert "+00:00" not in shown.output
+    assert ":00Z" not in shown.output

@@ -24,12 +24,29 @@ PANEL = "Analysts"
 def _details(details: dict[str, Any]) -> str:
     shown = []
     for key, value in details.items():
-        if key == "clock" and isinstance(value, dict):
-            shown.append(f"due={_when(value['due_at'])[:16]}")
+        if key in ("clock", "promise") and isinstance(value, dict) and value.get("due_at"):
+            shown.append(f"{'due' if key == 'clock' else 'promised_by'}={_when(value['due_at'])[:16]}")
         elif value not in (None, "", [], {}):
-            text = json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else value
+            local = _local_times(value)
+            text = json.dumps(local, ensure_ascii=False) if isinstance(local, dict | list) else local
             shown.append(f"{key}={text}")
     return ", ".join(shown)
+
+
+def _local_times(value: Any) -> Any:
+    """`value` with every time in it (an ISO string with its offset) in local time, as the column says."""
+    if isinstance(value, dict):
+        return {k: _local_times(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_local_times(v) for v in value]
+    if isinstance(value, str) and len(value) >= 20 and value[4] == "-" and value[10] == "T":
+        try:
+            moment_ = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if moment_.tzinfo is not None:
+            return _when(moment_)[:16]
+    return value
 
 
 def _when(at: str | datetime) -> str:
