@@ -20,6 +20,7 @@ from eventsourcing.domain import event
 from eventsourcing.persistence import IntegrityError
 
 from engine.eventmodel import Aggregate, PydanticApplication
+from engine.masking import mask_text
 from engine.policies.points import from_tenths, to_tenths
 from engine.values import Value
 
@@ -81,7 +82,9 @@ class Account(Aggregate):
     @event("Redeemed")
     def _redeemed(self, tenths: int, for_what: str, timestamp: datetime) -> None:
         self.redeemed += tenths
-        self.redemptions.append(Redemption(points=from_tenths(tenths), for_what=for_what, at=timestamp))
+        # Shown wherever redemptions are listed: numbers typed into it are masked, as in every free text.
+        shown = mask_text(for_what)
+        self.redemptions.append(Redemption(points=from_tenths(tenths), for_what=shown, at=timestamp))
 
 
 class Redemption(Value):

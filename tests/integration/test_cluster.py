@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import urllib.request
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -140,7 +141,10 @@ async def test_two_workers_and_a_projections_process_lose_and_double_nothing(
         [rates] = index.rates()
         assert (rates.collected, rates.claimed, rates.closed) == (DEMANDS, DEMANDS, DEMANDS)
     with system.points_view() as points:
-        assert len({entry.demand_id for entry in points.ledger()}) == DEMANDS
+        entries = points.ledger()
+        assert len({entry.demand_id for entry in entries}) == DEMANDS
+        lines = Counter((entry.demand_id, entry.kind, entry.account, entry.reason) for entry in entries)
+        assert set(lines.values()) == {1}  # each demand's points earned once, none doubled
 
     temporal = scrape(worker_metrics)
     assert "temporal_workflow_task_schedule_to_start_latency" in temporal

@@ -50,6 +50,13 @@ def test_redemption_within_the_balance_is_recorded_and_beyond_it_refused(bank: T
     assert bank.balance("wang").balance == Decimal("3.5")
 
 
+def test_a_phone_number_typed_into_what_points_were_redeemed_for_is_masked_where_listed(
+    bank: TimeBank,
+) -> None:
+    bank.redeem("wang", 1, "a haircut, ring 138 0013 8000", T0)
+    assert [r.for_what for r in bank.redemptions("wang")] == ["a haircut, ring [phone]"]
+
+
 def test_a_member_who_earned_nothing_is_refused_and_gets_no_account(bank: TimeBank) -> None:
     with pytest.raises(InsufficientPointsError, match=r"nobody has a balance of 0\.0 points"):
         bank.redeem("nobody", 1, "tea", T0)
