@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pydantic import BaseModel
 
 from adapters.bootstrap import System
+from projections import status
 
 POLLER_FRESHNESS = timedelta(minutes=1)
 """A worker that polled within this long is taken to be alive."""
@@ -32,7 +33,7 @@ class Health(BaseModel):
 
 async def check_health(system: System) -> Health:
     """Check each part without changing anything; a part that cannot be reached is not well."""
-    parts = [await _temporal(system), *_store_and_views(system)]
+    parts = [await _temporal(system), *check_store_and_views(system)]
     return Health(well=all(p.well for p in parts), checked_at=datetime.now(UTC), parts=parts)
 
 
@@ -67,7 +68,8 @@ async def _temporal(system: System) -> Part:
     return Part(name="worker", well=True, detail=f"{len(workers)} polling {queue}: {', '.join(workers)}")
 
 
-def _store_and_views(system: System) -> list[Part]:
+def check_store_and_views(system: System) -> list[Part]:
+    """The event store and each view: readable, written by a runner that is not failing, how far behind."""
     from adapters.bootstrap import StoreUnavailableError
 
     try:
@@ -82,14 +84,21 @@ def _store_and_views(system: System) -> list[Part]:
         try:
             view = spec.view(db)
             position, running = view.position(), db.writer_running(spec.name)
+            said = status.read(db, spec.name)
         except Exception as error:
             parts.append(Part(name=spec.name, well=False, detail=f"cannot read the view: {error}"))
             continue
         finally:
             db.close()
         lag = max(0, last - position)
-        well = running and lag < LAG_WARNING
-        state = "running" if running else "NOT RUNNING (start `microdemand projections` or `up`)"
+        # Between its retries a failing runner lets its writer lock go: what it said tells why.
+        failing = said is not None and not said.well
+        well = running and not failing and lag < LAG_WARNING
+        if failing and said is not None:
+            since = f"{said.at:%Y-%m-%d %H:%M:%S} UTC"
+            state = f"FAILING since {since} ({said.failures} failures, retried with backoff): {said.error}"
+        else:
+            state = "running" if running else "NOT RUNNING (start `microdemand projections` or `up`)"
         parts.append(
             Part(name=spec.name, well=well, detail=f"{state}; at {position}, {lag} behind the store")
         )

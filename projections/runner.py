@@ -22,6 +22,7 @@ from typing import Any, Generic, TypeVar
 from engine.application import Demands
 from engine.eventmodel import PydanticMapper
 from engine.logs import get_logger
+from projections import status
 from projections.database import Database, WriterBusyError
 from projections.projection import Projection
 from projections.view import View
@@ -152,6 +153,7 @@ class ProjectionRunner:
         self.fatal = False
         self._failed_at: int | None = None
         self._pending = 0
+        self._said_well = False
         self._stopping = threading.Event()
         self.ready = threading.Event()
         """Set once the runner holds its view's writer lock and knows its position (or failed for good)."""
@@ -224,6 +226,24 @@ class ProjectionRunner:
             self._progress.notify_all()
         if fatal:
             self.ready.set()
+            return
+        self._said_well = False
+        try:  # said from a connection of its own: the view's may be what failed
+            db = self.open_database()
+            try:
+                status.record(db, self.name + self.suffix, error, self.failures)
+            finally:
+                db.close()
+        except Exception as unsaid:  # the database that failed may be where it would be said
+            log.warning(
+                "cannot record a projection's failure", projection=self.name, error=type(unsaid).__name__
+            )
+
+    def _well(self, db: Database) -> None:
+        """Say once, after a start or a failure, that the runner takes its events again."""
+        if not self._said_well and self._failed_at is None:
+            status.record(db, self.name + self.suffix, None, self.failures)
+            self._said_well = True
 
     def _follow(self) -> None:
         self._pending = 0
@@ -260,6 +280,7 @@ class ProjectionRunner:
                 if page is None or not page.notifications:
                     if not view.indexed:
                         view.create_indexes()
+                    self._well(db)
                     if not self.follow:
                         return
                     self._stopping.wait(self.poll_interval)
@@ -278,6 +299,7 @@ class ProjectionRunner:
                     with self._progress:
                         self.error = None
                     log.info("projection recovered", projection=self.name, position=self.position)
+                self._well(db)
             if not view.indexed:
                 view.create_indexes()  # stopped before it caught up: the view is queried all the same
 

@@ -10,6 +10,7 @@ from demand_stories import HOUR, T0, finish_open_demands, mixed_history, project
 from eventsourcing.utils import get_topic
 
 from adapters.bootstrap import System
+from adapters.health import check_store_and_views
 from adapters.settings import Settings
 from engine.demand import MicroDemand
 from projections.database import WriterBusyError
@@ -109,9 +110,16 @@ def test_a_failing_projection_raises_its_error_and_resumes_at_the_failed_event(s
                     start=1, limit=1000, topics=[get_topic(Events.Handled)]
                 )
             )  # fmt: skip
+            failing = {part.name: part for part in check_store_and_views(system)}["demand_index"]
         assert stopped_at == first_handled - 1  # everything before it, nothing after it
+        assert not failing.well  # it holds its writer lock, retrying: alive, but not well
+        assert "FAILING since" in failing.detail
+        assert "RuntimeError: the view's disk is full" in failing.detail
         with projected_index(settings) as index:
             resumed = figures(index)
+        with system.projections():  # a runner that takes its events again says so
+            index_part = {part.name: part for part in check_store_and_views(system)}["demand_index"]
+            assert "FAILING" not in index_part.detail
     assert resumed == replayed_from_zero(settings)
 
 
