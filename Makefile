@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bench clean
+.PHONY: install browser run test lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,7 +18,17 @@ install: $(STAMP)
 run: install
 	$(BIN)/microdemand up
 
-test: install
+# The browser tests open the console and the reports in Debian's headless Chromium (with a font for
+# the Chinese pages): installed here when missing and we may (root), so a fresh machine runs them.
+browser:
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk"; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's chromium and a CJK font for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
+	  else echo "chromium is missing: the browser tests will skip (apt-get install chromium fonts-wqy-microhei)"; fi; \
+	fi
+
+test: install browser
 	$(BIN)/pytest -n 2
 
 # The benchmark suite (docs/benchmarks.md): a quick run by default, `make bench ARGS=--full` for 1M events.
