@@ -28,12 +28,19 @@ from adapters.demands_client import DemandsClient  # noqa: E402
 from adapters.settings import Settings  # noqa: E402
 from engine import commands as c  # noqa: E402
 
+VERSION = "v2"
+"""The workflow version these recordings are of: the hardened contract (`contract-v2`) and the
+overdue board's meaning (`overdue-by-promise`). Histories of older versions stay beside them (the
+files without a version, before `contract-v2`): demands of that version may still be in flight."""
+
 
 async def scenarios(env: WorkflowEnvironment, settings: Settings) -> list[str]:
     """Drive the demands whose histories are kept; returns their workflow ids."""
     async with open_stack(env.client, settings) as stack:
         client = DemandsClient(env.client, stack.settings.task_queue)
-        loop = await stack.start(submission("replay-loop"))
+        loop = await stack.start(submission(f"replay-{VERSION}-loop"))
+        await env.client.get_workflow_handle(loop.id).signal("supplement", {"text": "it flickers too"})
+        await env.client.get_workflow_handle(loop.id).signal("evaluation", {"rating": "meh"})  # rejected
         for command in [
             c.Claim(member="wang", unit="Party branch 1", co_claimants=("li",)),
             c.Handle(member="wang", hours=2, note="fixed"),
@@ -43,15 +50,20 @@ async def scenarios(env: WorkflowEnvironment, settings: Settings) -> list[str]:
             c.FollowUp(worker="zhao", resolved=True),
             c.Commend(by="resident", note="thank you"),
             c.Evaluate(rating="satisfied"),
+            c.Complain(reason="the light went out again"),  # a late complaint, in the window
+            c.Handle(member="wang", hours=1),
+            c.FollowUp(worker="zhao", resolved=True),
+            c.Evaluate(rating="satisfied"),
         ]:
             await client.command(loop.id, command)
-        ladder = await stack.start(submission("replay-ladder"))
+        await env.sleep(timedelta(days=31))  # past the complaint window: the workflow completes
+        ladder = await stack.start(submission(f"replay-{VERSION}-ladder"))
         await client.command(ladder.id, c.Transfer(by="op", to_unit="Water bureau", reason="pipes"))
         await env.sleep(timedelta(hours=20))
         await client.command(ladder.id, c.Extend(by="op", extra=timedelta(hours=6), reason="holiday"))
         await env.sleep(timedelta(days=4))  # warned, overdue, escalated up the ladder to the city
-        original = await stack.start(submission("replay-original"))
-        duplicate = await stack.start(submission("replay-duplicate"))
+        original = await stack.start(submission(f"replay-{VERSION}-original"))
+        duplicate = await stack.start(submission(f"replay-{VERSION}-duplicate"))
         await client.command(duplicate.id, c.Merge(by="op", into=original.id))
         await client.command(original.id, c.Withdraw(reason="solved by a neighbour"))
         await env.sleep(timedelta(seconds=1))

@@ -3,8 +3,10 @@
 Demands live for weeks; a change to the workflow that would make their histories
 nondeterministic breaks every demand in flight. The histories under tests/histories were
 recorded by `tests/histories/record.py` (a full loop with a reopen, an escalation up the ladder
-with a transfer and an extension, a merge); a change that breaks them fails here, not in
-production. Changing behaviour on purpose means `workflow.patched`, then recording anew.
+with a transfer and an extension, a merge), once before the hardened contract and once after it
+(`*-v2-*`: a supplement, a rejected signal, a late complaint in the window and the workflow's end
+after it); a change that breaks them fails here, not in production. Changing behaviour on
+purpose means `workflow.patched`, then recording anew.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ HISTORIES = sorted((Path(__file__).parents[1] / "histories").glob("*.json"))
 
 
 def test_there_are_histories_to_replay() -> None:
-    assert len(HISTORIES) >= 4
+    assert len(HISTORIES) >= 8
+    assert any("-v2-" in p.stem for p in HISTORIES)  # today's workflow code is held to its histories too
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
