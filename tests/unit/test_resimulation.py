@@ -153,3 +153,16 @@ def test_history_must_start_with_a_collection() -> None:
         resimulate(recorded([(HOUR, CLAIM)])[1:], LIMITS, horizon=T0 + DAY)
     [collected] = resimulate(recorded([]), LIMITS, horizon=T0).events
     assert collected.originator_version == 1
+
+
+def test_every_event_of_a_demand_is_either_a_fact_to_replay_or_a_timers_step() -> None:
+    """A new event must be taught to `whatif` (engine/resimulation.py), or it refuses whole periods."""
+    import inspect
+    import re
+
+    from engine import resimulation
+    from engine.demand import EVENT_STEPS
+
+    facts = set(re.findall(r'case "(\w+)":', inspect.getsource(resimulation._fact)))
+    assert facts.isdisjoint(resimulation.TIMER_EVENTS)
+    assert facts | resimulation.TIMER_EVENTS == set(EVENT_STEPS)
