@@ -19,6 +19,7 @@ import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from deployed_keys import DEPLOYED_KEYS
@@ -36,6 +37,7 @@ from workflow_harness import (
 
 from adapters.bootstrap import System
 from adapters.settings import Settings
+from engine.access import Identity, Role
 from engine.lifecycle import State
 
 pytestmark = [pytest.mark.integration, pytest.mark.devserver, pytest.mark.postgres]
@@ -164,3 +166,29 @@ async def test_two_workers_and_a_projections_process_lose_and_double_nothing(
     parts = {p["name"]: p for p in json.loads(health.communicate(timeout=60)[0])["parts"]}
     assert parts["worker"]["well"], parts["worker"]
     assert all(parts[name]["well"] for name in ("demand_index", "points")), parts
+
+    # `microdemand api` on a machine of its own answers for the same demands, as a deployment runs it.
+    with system.directory() as directory:
+        directory.register(Identity(name="ops-admin", role=Role.ADMINISTRATOR))
+        token = directory.issue("ops-admin", "cluster test")
+    api_port = _free_port()
+    start("api", "machine-5", api_port=str(api_port))
+
+    def ask(path: str) -> Any:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{api_port}{path}", headers={"Authorization": f"Bearer {token}"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return json.loads(answer.read())
+
+    def answering() -> bool:
+        try:
+            return bool(ask("/api/me")["name"] == "ops-admin")
+        except OSError:
+            return False  # still starting
+
+    await eventually(answering, timeout=60)
+    listed = await asyncio.to_thread(ask, f"/api/demands?limit={DEMANDS + 10}")
+    assert sorted(row["demand_id"] for row in listed["items"]) == sorted(sub.demand_id for sub in subs)
+    assert {row["state"] for row in listed["items"]} == {"closed"}
+    assert (await asyncio.to_thread(ask, "/api/health"))["well"] is True
