@@ -57,3 +57,13 @@ def test_the_index_refuses_loudly_an_event_of_the_aggregate_it_cannot_place() ->
     event = _Unheard.model_construct()
     with pytest.raises(UnhandledEventError, match="no handler for _Unheard events"):
         projection.process_event(event, 1)
+
+
+def test_every_event_of_the_aggregate_has_an_index_handler_or_moves_the_row_by_its_step_on_purpose() -> None:
+    from engine.demand import EVENT_STEPS
+    from projections.index.projection import MOVED_BY_STEP
+
+    registry = DemandIndexProjection.__dict__["process_event"].dispatcher.registry
+    handled = {cls.__name__ for cls in registry}
+    assert handled.isdisjoint(MOVED_BY_STEP)
+    assert set(EVENT_STEPS) <= handled | MOVED_BY_STEP
