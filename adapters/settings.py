@@ -6,7 +6,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
@@ -24,8 +24,11 @@ class Settings(BaseSettings):
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
     task_queue: str = "micro-demands"
+    temporal_tls: bool = Field(default=False, description="TLS to Temporal without a client certificate.")
     temporal_tls_cert: Path | None = None
     temporal_tls_key: Path | None = None
+    temporal_tls_ca: Path | None = Field(default=None, description="A private CA that signed the server's.")
+    temporal_tls_server_name: str | None = None
     temporal_api_key: SecretStr | None = None
     ui_port: int = 8233
 
@@ -54,6 +57,12 @@ class Settings(BaseSettings):
         default=None,
         description="Local time as a zone name (Asia/Shanghai); when set, it wins over the UTC offset.",
     )
+
+    @model_validator(mode="after")
+    def _client_certificate_whole(self) -> Settings:
+        if (self.temporal_tls_cert is None) != (self.temporal_tls_key is None):
+            raise ValueError("MICRODEMAND_TEMPORAL_TLS_CERT and MICRODEMAND_TEMPORAL_TLS_KEY go together")
+        return self
 
     @field_validator("time_zone")
     @classmethod

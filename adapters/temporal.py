@@ -39,12 +39,6 @@ async def connect(
     """A client for the configured Temporal target, speaking pydantic payloads (encrypted where a
     resident's data is in them, given the codec key; residents sealed with their own keys, given a
     sealer). With metrics or tracing turned on in settings, the client (and so its workers) report them."""
-    tls: TLSConfig | bool = False
-    if settings.temporal_tls_cert and settings.temporal_tls_key:
-        tls = TLSConfig(
-            client_cert=settings.temporal_tls_cert.read_bytes(),
-            client_private_key=settings.temporal_tls_key.read_bytes(),
-        )
     api_key = settings.temporal_api_key.get_secret_value() if settings.temporal_api_key else None
     from adapters.telemetry import interceptors, runtime
 
@@ -52,10 +46,26 @@ async def connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=data_converter(codec_key, sealer, previous),
-        tls=tls if not api_key else True,
+        tls=tls_config(settings),
         api_key=api_key,
         runtime=runtime(settings),
         interceptors=interceptors(settings),
+    )
+
+
+def tls_config(settings: Settings) -> TLSConfig | bool:
+    """TLS to Temporal as the settings ask: none (the embedded dev server); on, with the system's
+    roots (`temporal_tls`, and always with an API key, which Temporal Cloud takes only over TLS);
+    or a TLSConfig with a client certificate (mTLS), a private CA and the server's name as given."""
+    s = settings
+    on = s.temporal_tls or s.temporal_api_key is not None
+    if s.temporal_tls_cert is None and s.temporal_tls_ca is None and s.temporal_tls_server_name is None:
+        return on
+    return TLSConfig(
+        server_root_ca_cert=s.temporal_tls_ca.read_bytes() if s.temporal_tls_ca else None,
+        domain=s.temporal_tls_server_name,
+        client_cert=s.temporal_tls_cert.read_bytes() if s.temporal_tls_cert else None,
+        client_private_key=s.temporal_tls_key.read_bytes() if s.temporal_tls_key else None,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -45,8 +45,13 @@ def field_errors(error: ValidationError, env_prefix: str | None = None) -> str:
             return env_prefix + "_".join(parts).upper()
         return ".".join(parts) or "input"
 
+    def one(e: Any) -> str:
+        if not e["loc"]:  # a rule of the whole (fields that go together): its own words say which
+            return printable(str(e["msg"]).removeprefix("Value error, "), 200)
+        return f"{name(e['loc'])}: {printable(e['msg'], 200)}"
+
     errors = error.errors()
-    said = "; ".join(f"{name(e['loc'])}: {printable(e['msg'], 200)}" for e in errors[:FIELD_ERRORS_SAID])
+    said = "; ".join(one(e) for e in errors[:FIELD_ERRORS_SAID])
     if len(errors) > FIELD_ERRORS_SAID:
         said += f"; and {len(errors) - FIELD_ERRORS_SAID} more"
     return said
