@@ -3,14 +3,17 @@ that lets Temporal's Web UI show residents' payloads to those who may see them."
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
+import subprocess
 
 import pytest
 from api_harness import api_stack
 from temporalio.api.common.v1 import Payload
 from temporalio.testing import WorkflowEnvironment
 
+from adapters.binaries import temporal_cli
 from adapters.codec import ENCODING, ResidentCodec
 from adapters.settings import Settings
 from engine.access import Role
@@ -153,3 +156,38 @@ async def test_the_web_ui_codec_opens_residents_payloads_only_for_those_who_may_
         with stack.system.directory() as directory:
             reveals = [d for d in directory.disclosures() if d["demand_id"].startswith("codec:")]
         assert [d["by"] for d in reveals] == ["admin", "op-near"]  # each opening is recorded
+
+
+async def test_a_foreign_platform_seals_its_push_at_the_codec_endpoint_and_signals_it_with_the_temporal_cli(
+    dev_server_env: WorkflowEnvironment, sqlite_settings: Settings
+) -> None:
+    """The README's recipe for a platform that speaks Temporal itself, with no Python: the payload
+    sealed by `POST /codec/encode`, then signal-with-start by the `temporal` CLI, base64 and metadata
+    as they came back. The demand is collected; Temporal's history holds no resident."""
+    async with api_stack(sqlite_settings, dev_server_env) as stack:
+        submission = stack.demand("sealed-by-platform")
+        plain = Payload(metadata={"encoding": b"json/plain"}, data=json.dumps(submission).encode())
+        async with stack.client(stack.identity("platform", Role.PLATFORM)) as http:
+            answer = await http.post("/codec/encode", json={"payloads": [_wire(plain)]})
+        assert answer.status_code == 200, answer.text
+        sealed = answer.json()["payloads"][0]
+        meta = [f"{k}={base64.b64decode(v).decode()}" for k, v in sealed["metadata"].items()]
+        demand_id = stack.id("sealed-by-platform")
+        settings = stack.system.settings
+        temporal = [str(temporal_cli()), "workflow"]
+        where = ["--address", settings.temporal_address, "--namespace", settings.temporal_namespace]
+        command = [
+            *temporal, "signal-with-start", *where, "--workflow-id", demand_id, "--type", "MicroDemand",
+            "--task-queue", settings.task_queue, "--signal-name", "submit", "--signal-input", sealed["data"],
+            "--signal-input-base64", *(arg for m in meta for arg in ("--signal-input-meta", m)),
+        ]  # fmt: skip
+        sent = await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True, timeout=60)
+        assert sent.returncode == 0, sent.stderr
+        await stack.indexed(demand_id, state="collected")
+        shown = await asyncio.to_thread(
+            subprocess.run, [*temporal, "show", *where, "--workflow-id", demand_id, "-o", "json"],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    for value in submission["resident"].values():
+        assert value not in shown.stdout, f"{value!r} is readable in Temporal's history"
