@@ -220,18 +220,21 @@ class ProjectionRunner:
                 delay = min(delay * 2, self.max_backoff)
 
     def _failed(self, error: BaseException, fatal: bool = False) -> None:
+        if not fatal:  # said before anyone waiting hears of it, so health knows by then
+            self._said_well = False
+            self._say_failing(error, self.failures + 1)
         with self._progress:
             self.error, self.fatal = error, fatal
             self.failures += 1
             self._progress.notify_all()
         if fatal:
             self.ready.set()
-            return
-        self._said_well = False
+
+    def _say_failing(self, error: BaseException, failures: int) -> None:
         try:  # said from a connection of its own: the view's may be what failed
             db = self.open_database()
             try:
-                status.record(db, self.name + self.suffix, error, self.failures)
+                status.record(db, self.name + self.suffix, error, failures)
             finally:
                 db.close()
         except Exception as unsaid:  # the database that failed may be where it would be said

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -117,10 +118,18 @@ def test_a_failing_projection_raises_its_error_and_resumes_at_the_failed_event(s
         assert "RuntimeError: the view's disk is full" in failing.detail
         with projected_index(settings) as index:
             resumed = figures(index)
-        with system.projections():  # a runner that takes its events again says so
-            index_part = {part.name: part for part in check_store_and_views(system)}["demand_index"]
-            assert "FAILING" not in index_part.detail
+        with system.projections() as running:  # a runner that takes its events again says so
+            running.wait_until_caught_up(timeout=30)
+            deadline = time.monotonic() + 10
+            while "FAILING" in (detail := index_detail(system)) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert "FAILING" not in detail
     assert resumed == replayed_from_zero(settings)
+
+
+def index_detail(system: System) -> str:
+    """What `microdemand health` says of the demand index."""
+    return {part.name: part for part in check_store_and_views(system)}["demand_index"].detail
 
 
 class CollectedOnly(DemandIndexProjection):
