@@ -273,6 +273,7 @@ def test_zz_no_log_line_holds_a_residents_data(platform: Platform) -> None:
     """Runs last in this module: every case above pushed the same resident, good and bad."""
     logged = platform.log.read_text("utf-8", errors="replace")
     assert "recorded" in logged  # the worker did log, so the search below means something
+    assert "rejected a message" in logged  # and so did the workflows, inside their sandbox
     for value in (*RESIDENT.values(), "Qian Lei", "13700001111"):
         assert value not in logged, f"{value!r} appears in the worker's log"
 

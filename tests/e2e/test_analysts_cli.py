@@ -18,6 +18,7 @@ from typer.testing import CliRunner, Result
 from adapters.bootstrap import System
 from adapters.cli import app as commands
 from adapters.settings import Settings
+from engine.access import Identity, Role
 from engine.commands import Claim, Submission
 from engine.values import Resident
 from engine.vocabulary import Channel, Kind
@@ -146,7 +147,9 @@ def test_whatif_with_a_stricter_policy_file(cli: typer.Typer, tmp_path: Path) ->
     assert "not a valid time-limit policy" in refused.output
 
 
-def test_export_writes_files_and_leaves_residents_out(cli: typer.Typer, tmp_path: Path) -> None:
+def test_export_writes_files_and_leaves_residents_out(
+    cli: typer.Typer, tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = tmp_path / "events.jsonl"
     assert "wrote 14 events rows" in invoke(cli, "export", "events", "--out", str(out)).output
     assert b"13900139000" not in out.read_bytes()
@@ -165,6 +168,17 @@ def test_export_writes_files_and_leaves_residents_out(cli: typer.Typer, tmp_path
     )
     assert "13900139000" in revealed.read_text()
     piped = invoke(cli, "export", "index", "--scope", "community:Xinhua")
+    assert len([json.loads(line)["demand_id"] for line in piped.stdout.splitlines()]) == 3
+    with System(settings).directory() as directory:  # an analyst exports, but without residents
+        directory.register(Identity(name="an-chen", role=Role.ANALYST))
+        monkeypatch.setenv("MICRODEMAND_TOKEN", directory.issue("an-chen", "test"))
+    forget_cached()
+    theirs = tmp_path / "analyst.jsonl"
+    assert "wrote 14 events rows" in invoke(cli, "export", "events", "--out", str(theirs)).output
+    asked = ["export", "events", "--reveal", "--why", "curious", "--out", str(tmp_path / "no.jsonl")]
+    refused_reveal = invoke(cli, *asked, code=3)
+    assert "an-chen (analyst) may not reveal" in refused_reveal.output
+    assert not (tmp_path / "no.jsonl").exists()
     assert len([json.loads(line)["demand_id"] for line in piped.stdout.splitlines()]) == 3
     refused = invoke(cli, "export", "points", "--format", "parquet", code=2)
     assert "give --out" in refused.output

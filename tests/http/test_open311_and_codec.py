@@ -34,9 +34,12 @@ REPORT = {
 
 
 async def test_a_civic_client_reports_and_follows_a_request_through_open311(
-    dev_server_env: WorkflowEnvironment, sqlite_settings: Settings
+    dev_server_env: WorkflowEnvironment, settings: Settings
 ) -> None:
-    async with api_stack(sqlite_settings, dev_server_env) as stack:
+    async with api_stack(settings, dev_server_env) as stack:
+        # A request's id comes from its content and day: this stack's own, on a dev server shared
+        # by the tests (one deployment has one store; tests on both stores must not meet).
+        report = {**REPORT, "description": f"{REPORT['description']} ({stack.source})"}
         platform = stack.identity("city-app", Role.PLATFORM)
         async with stack.client() as http:
             services = (await http.get("/open311/v2/services.json")).json()
@@ -49,11 +52,11 @@ async def test_a_civic_client_reports_and_follows_a_request_through_open311(
                 "district",
             ]
 
-            created = await http.post("/open311/v2/requests.json", data={**REPORT, "api_key": platform})
+            created = await http.post("/open311/v2/requests.json", data={**report, "api_key": platform})
             assert created.status_code == 201, created.text
             request_id = created.json()[0]["service_request_id"]
             assert request_id.startswith("demand-open311-")
-            retried = await http.post("/open311/v2/requests.json", data={**REPORT, "api_key": platform})
+            retried = await http.post("/open311/v2/requests.json", data={**report, "api_key": platform})
             assert retried.json()[0]["service_request_id"] == request_id  # a retry makes no second demand
 
             await stack.indexed(request_id)
@@ -73,15 +76,15 @@ async def test_a_civic_client_reports_and_follows_a_request_through_open311(
             ).json()
             assert [r["service_request_id"] for r in listed] == [request_id]
 
-            teleport = {**REPORT, "api_key": platform, "service_code": "teleport"}
+            teleport = {**report, "api_key": platform, "service_code": "teleport"}
             unknown = await http.post("/open311/v2/requests.json", data=teleport)
             assert unknown.status_code == 400
             assert unknown.json() == [{"code": 400, "description": "service_code: no service teleport"}]
-            no_grid = {k: v for k, v in REPORT.items() if k != "attribute[grid]"}
+            no_grid = {k: v for k, v in report.items() if k != "attribute[grid]"}
             missing = await http.post("/open311/v2/requests.json", data={**no_grid, "api_key": platform})
             assert missing.status_code == 400
             assert "grid" in missing.json()[0]["description"]
-            anonymous = await http.post("/open311/v2/requests.json", data=REPORT)
+            anonymous = await http.post("/open311/v2/requests.json", data=report)
             assert anonymous.status_code == 401
             assert anonymous.json()[0]["code"] == 401
             nothing = await http.get(
