@@ -97,6 +97,7 @@ def check_store_and_views(system: System) -> list[Part]:
         if failing and said is not None:
             since = f"{said.at:%Y-%m-%d %H:%M:%S} UTC"
             state = f"FAILING since {since} ({said.failures} failures, retried with backoff): {said.error}"
+            state += "" if running else " (no runner holds the view at this moment)"
         else:
             state = "running" if running else "NOT RUNNING (start `microdemand projections` or `up`)"
         parts.append(

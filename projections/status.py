@@ -1,7 +1,8 @@
 """What each projection runner says of itself: failing (since when, how often, why) or well.
 
-A runner that fails keeps its writer lock while it retries with backoff, so from outside it looks
-alive; `microdemand health` reads this table to tell a view that is failing from one that runs.
+A runner that fails retries with backoff, holding its writer lock while it tries and letting it
+go while it waits, so from outside it looks by turns running and stopped; `microdemand health`
+reads this table to tell a view that is failing from one that runs.
 Kept in the views' database, a row per view (its writer is the only one to write it).
 """
 
