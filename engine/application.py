@@ -21,7 +21,7 @@ from engine.lifecycle import Refused, State, Step
 from engine.policies.timelimits import TimeLimits, load_time_limits
 from engine.sealing import Sealer
 from engine.status import DemandStatus
-from engine.values import Resident, printable
+from engine.values import Resident, clean_line
 
 
 class DemandNotFoundError(LookupError):
@@ -222,8 +222,8 @@ class Demands(PydanticApplication):
     def reject(self, rejection_id: UUID, demand_id: str, message: str, reason: str, at: datetime) -> None:
         """Keep a refused or unreadable message to a demand's workflow, once (by its id)."""
         rejection = Rejection(
-            rejection_id=rejection_id, demand_id=printable(demand_id, 300), message=printable(message, 100),
-            reason=printable(reason, 1000), timestamp=at,
+            rejection_id=rejection_id, demand_id=clean_line(demand_id, 300), message=clean_line(message, 100),
+            reason=clean_line(reason, 1000), timestamp=at,
         )  # fmt: skip
         with contextlib.suppress(IntegrityError):  # an earlier attempt kept it
             self.save(rejection)

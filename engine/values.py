@@ -40,15 +40,15 @@ def field_errors(error: ValidationError, env_prefix: str | None = None) -> str:
 
     def name(loc: tuple[int | str, ...]) -> str:
         # A field's name may be the sender's own (an unknown key): printable and bounded.
-        parts = [printable(str(p), 40) for p in loc]
+        parts = [clean_line(str(p), 40) for p in loc]
         if env_prefix is not None:
             return env_prefix + "_".join(parts).upper()
         return ".".join(parts) or "input"
 
     def one(e: Any) -> str:
         if not e["loc"]:  # a rule of the whole (fields that go together): its own words say which
-            return printable(str(e["msg"]).removeprefix("Value error, "), 200)
-        return f"{name(e['loc'])}: {printable(e['msg'], 200)}"
+            return clean_line(str(e["msg"]).removeprefix("Value error, "), 200)
+        return f"{name(e['loc'])}: {clean_line(e['msg'], 200)}"
 
     errors = error.errors()
     said = "; ".join(one(e) for e in errors[:FIELD_ERRORS_SAID])
@@ -61,11 +61,11 @@ FIELD_ERRORS_SAID = 10
 """How many of a payload's errors a message names (a hostile one may have thousands)."""
 
 
-def printable(text: str, limit: int) -> str:
-    """`text` as one printable line of at most `limit` characters (cut with "…"): what a message
-    quoting something a sender chose (a field's name, a signal's name) may safely hold, in a
-    terminal, a page, a log or a PostgreSQL column (which refuses NUL)."""
-    text = _CONTROL.sub("", _LINE_BREAKS.sub(" ", text)).strip()
+def clean_line(text: str, limit: int) -> str:
+    """`text` as one clean line of at most `limit` characters (cut with "…"): what a message quoting
+    something a sender chose (a field's name, a signal's name) may hold in a terminal, a page, a log
+    or a PostgreSQL column (which refuses NUL). Control characters go, as in every `Name`."""
+    text = str(_one_line(text)).strip()
     return text if len(text) <= limit else text[: max(0, limit - 1)] + "…"
 
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pydantic import BaseModel
 
 from engine.masking import mask_text
-from engine.values import printable
+from engine.values import clean_line
 from projections.database import Database
 
 TABLE = "projection_status"
@@ -44,7 +44,7 @@ def record(db: Database, view: str, error: BaseException | None, failures: int) 
     """Say that `view`'s runner fails (with `error`, after `failures` failures) or, with None, is well."""
     _create(db)
     d, p = db.dialect, db.dialect.param
-    said = "" if error is None else printable(mask_text(f"{type(error).__name__}: {error}"), 300)
+    said = "" if error is None else clean_line(mask_text(f"{type(error).__name__}: {error}"), 300)
     with db.transaction() as cursor:
         cursor.execute(
             f"INSERT INTO {d.table(TABLE)} (view, well, failures, error, at) "

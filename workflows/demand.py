@@ -37,7 +37,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from engine.lifecycle import Refused, State, Step
     from engine.status import DemandStatus
-    from engine.values import printable
+    from engine.values import clean_line
     from workflows import search
     from workflows.activities import Recorder, RecordRequest, RejectRequest
     from workflows.messages import (
@@ -256,7 +256,7 @@ class MicroDemandWorkflow:
     def _receive(self, name: str, args: Sequence[RawValue]) -> None:
         model = Submission if name == "start input" else SIGNALS.get(name)
         if model is None:
-            self._log("ignored an unknown signal", signal=printable(name, 100), level="warning")
+            self._log("ignored an unknown signal", signal=clean_line(name, 100), level="warning")
             return
         try:
             command = parse(model, name, args)

@@ -11,7 +11,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
 
 from engine.lifecycle import PROMISED, State, Step
 from engine.status import DemandStatus
-from engine.values import Claimant, Clock, Location, printable
+from engine.values import Claimant, Clock, Location, clean_line
 from engine.vocabulary import Channel, Kind, Level, Outcome, Priority, Rating, Stage
 
 
@@ -141,7 +141,7 @@ def next_deadline(
     return min((d for d in (promise, step) if d is not None), default=None)
 
 
-Quoted = Annotated[str, BeforeValidator(lambda text: printable(str(text), 1000))]
+Quoted = Annotated[str, BeforeValidator(lambda text: clean_line(str(text), 1000))]
 """Text a sender chose, as stored before the store cleaned it: printable, bounded (PostgreSQL
 refuses NUL, and one such row must not stop the view)."""
 
