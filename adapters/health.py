@@ -92,11 +92,13 @@ def check_store_and_views(system: System) -> list[Part]:
             db.close()
         lag = max(0, last - position)
         # Between its retries a failing runner lets its writer lock go: what it said tells why.
-        failing = said is not None and not said.well
-        well = running and not failing and lag < LAG_WARNING
-        if failing and said is not None:
-            since = f"{said.at:%Y-%m-%d %H:%M:%S} UTC"
-            state = f"FAILING since {since} ({said.failures} failures, retried with backoff): {said.error}"
+        failing = said if said is not None and not said.well else None
+        well = running and failing is None and lag < LAG_WARNING
+        if failing is not None:
+            since = f"{failing.at:%Y-%m-%d %H:%M:%S} UTC"
+            state = (
+                f"FAILING since {since} ({failing.failures} failures, retried with backoff): {failing.error}"
+            )
             state += "" if running else " (no runner holds the view at this moment)"
         else:
             state = "running" if running else "NOT RUNNING (start `microdemand projections` or `up`)"

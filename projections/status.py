@@ -59,11 +59,28 @@ def record(db: Database, view: str, error: BaseException | None, failures: int) 
 
 
 def read(db: Database, view: str) -> RunnerStatus | None:
-    """What `view`'s runner last said of itself (None if it never did)."""
-    _create(db)
-    rows = db.select(
-        f"SELECT view, well, failures, error, at FROM {db.dialect.table(TABLE)} "
-        f"WHERE view = {db.dialect.param('view')}",
-        {"view": view},
-    )
+    """What `view`'s runner last said of itself (None if it never did). Reads only: a health check,
+    asked every few seconds by a monitor, runs no DDL."""
+    try:
+        rows = db.select(
+            f"SELECT view, well, failures, error, at FROM {db.dialect.table(TABLE)} "
+            f"WHERE view = {db.dialect.param('view')}",
+            {"view": view},
+        )
+    except Exception as error:
+        if _no_table(error):
+            return None  # no runner has said anything yet
+        raise
     return RunnerStatus.model_validate(rows[0]) if rows else None
+
+
+def _no_table(error: Exception) -> bool:
+    import sqlite3
+
+    if isinstance(error, sqlite3.OperationalError):
+        return "no such table" in str(error)
+    try:
+        from psycopg.errors import UndefinedTable
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        return False
+    return isinstance(error, UndefinedTable)

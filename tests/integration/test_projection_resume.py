@@ -163,3 +163,21 @@ def test_a_second_writer_of_the_same_views_is_refused_with_a_clear_message(setti
         with system.projections() as second, pytest.raises(WriterBusyError, match="already written"):
             second.wait_ready()
         first.check()  # the first keeps running, untouched
+
+
+def test_health_of_views_no_runner_ever_wrote_says_not_running_and_creates_nothing(
+    settings: Settings,
+) -> None:
+    system = System(settings)
+    detail = index_detail(system)
+    assert detail.startswith("NOT RUNNING"), detail  # not "cannot read the view"
+    from projections import status
+
+    db = system.views_database()
+    try:
+        assert status.read(db, "demand_index") is None
+        with pytest.raises(Exception, match="projection_status") as missing:  # health made no table
+            db.select(f"SELECT view FROM {db.dialect.table(status.TABLE)}")
+        assert status._no_table(missing.value)
+    finally:
+        db.close()
