@@ -6,7 +6,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, FilePath, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
@@ -25,9 +25,12 @@ class Settings(BaseSettings):
     temporal_namespace: str = "default"
     task_queue: str = "micro-demands"
     temporal_tls: bool = Field(default=False, description="TLS to Temporal without a client certificate.")
-    temporal_tls_cert: Path | None = None
-    temporal_tls_key: Path | None = None
-    temporal_tls_ca: Path | None = Field(default=None, description="A private CA that signed the server's.")
+    # Files that must exist: a missing one is said at start, naming its setting, not at connect.
+    temporal_tls_cert: FilePath | None = None
+    temporal_tls_key: FilePath | None = None
+    temporal_tls_ca: FilePath | None = Field(
+        default=None, description="A private CA that signed the server's."
+    )
     temporal_tls_server_name: str | None = None
     temporal_api_key: SecretStr | None = None
     ui_port: int = 8233

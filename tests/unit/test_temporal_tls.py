@@ -39,7 +39,13 @@ def test_a_client_certificate_a_private_ca_and_a_server_name_are_all_used(tmp_pa
 
 
 def test_a_client_certificate_without_its_key_is_refused_naming_both_settings(tmp_path: Path) -> None:
+    (tmp_path / "client.pem").write_bytes(b"cert")
     with pytest.raises(
         ValidationError, match="MICRODEMAND_TEMPORAL_TLS_CERT and MICRODEMAND_TEMPORAL_TLS_KEY"
     ):
         settings(temporal_tls_cert=tmp_path / "client.pem")
+
+
+def test_a_tls_file_that_is_not_there_is_refused_at_start_naming_its_setting(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="temporal_tls_ca"):
+        settings(temporal_tls_ca=tmp_path / "nowhere.pem")
