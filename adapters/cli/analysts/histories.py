@@ -27,25 +27,24 @@ def _details(details: dict[str, Any]) -> str:
         if key in ("clock", "promise") and isinstance(value, dict) and value.get("due_at"):
             shown.append(f"{'due' if key == 'clock' else 'promised_by'}={_when(value['due_at'])[:16]}")
         elif value not in (None, "", [], {}):
-            local = _local_times(value)
+            local = _local_times(key, value)
             text = json.dumps(local, ensure_ascii=False) if isinstance(local, dict | list) else local
             shown.append(f"{key}={text}")
     return ", ".join(shown)
 
 
-def _local_times(value: Any) -> Any:
-    """`value` with every time in it (an ISO string with its offset) in local time, as the column says."""
+def _local_times(key: str, value: Any) -> Any:
+    """`value` with the times in it in local time, as the column says: the events name every time
+    `*_at` (free text that merely looks like a time is shown as typed)."""
     if isinstance(value, dict):
-        return {k: _local_times(v) for k, v in value.items()}
+        return {k: _local_times(k, v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_local_times(v) for v in value]
-    if isinstance(value, str) and len(value) >= 20 and value[4] == "-" and value[10] == "T":
+        return [_local_times(key, v) for v in value]
+    if key.endswith("_at") and isinstance(value, str):
         try:
-            moment_ = datetime.fromisoformat(value)
+            return _when(value)[:16]
         except ValueError:
             return value
-        if moment_.tzinfo is not None:
-            return _when(moment_)[:16]
     return value
 
 
