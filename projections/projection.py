@@ -19,7 +19,8 @@ class UnhandledEventError(TypeError):
 class Projection(Generic[V]):
     """Keeps one view from events: `process_event` stages the view's changes for one event.
 
-    `topics` (event topics) limits what the runner decodes for it; empty means every event.
+    `topics` (event topics) limits what the runner reads from the store for it (the database passes
+    the others over); empty means every event.
     """
 
     name: ClassVar[str]

@@ -39,10 +39,16 @@ one page, so its row is written once where pages of `PAGE_SIZE` wrote it at near
 
 
 class Page:
-    """A page of notifications, each decoded into its domain event once, when first asked for."""
+    """A page of notifications, each decoded into its domain event once, when first asked for.
 
-    def __init__(self, notifications: Sequence[Any], store: Demands) -> None:
+    `end` is the last position of the store the page covers: its last notification's, or, for a
+    page of some topics only that came back short, the last position that was committed when it
+    was read (the notifications of other topics up to there were passed over in the database).
+    """
+
+    def __init__(self, notifications: Sequence[Any], store: Demands, end: int) -> None:
         self.notifications = notifications
+        self.end = end
         self._store = store
         self._events: list[Any] = [None] * len(notifications)
 
@@ -60,17 +66,22 @@ class NotificationFeed:
     Runners that rebuild together ask for the same pages, so the second one finds the page the
     first one read. Only full pages are kept (notification ids commit in order, so a full page can
     never change); a short page at the end of the store is read afresh each time.
+
+    A runner whose projection takes some topics only asks for those: the database passes the
+    others over, and they are never read, decoded or skipped here (`Page.end` says how far the
+    page covered the store, so the runner's position still reaches the store's last notification).
     """
 
     def __init__(self, store: Demands, keep: int = 4) -> None:
         self.store = store
         self.keep = keep
-        self._pages: OrderedDict[tuple[int, int, int | None], Future[Page]] = OrderedDict()
+        self._pages: OrderedDict[_Key, Future[Page]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def page(self, after: int, limit: int, stop: int | None = None) -> Page:
-        """Up to `limit` notifications after position `after` (and at most up to `stop`)."""
-        key = (after, limit, stop)
+    def page(self, after: int, limit: int, stop: int | None = None, topics: Sequence[str] = ()) -> Page:
+        """Up to `limit` notifications after position `after` (and at most up to `stop`), of `topics`
+        only if any are given."""
+        key = (after, limit, stop, tuple(sorted(set(topics))))
         with self._lock:
             future = self._pages.get(key)
             reader = future is None
@@ -80,10 +91,18 @@ class NotificationFeed:
                     self._pages.popitem(last=False)
         return self._read(key, future) if reader else future.result()
 
-    def _read(self, key: tuple[int, int, int | None], future: Future[Page]) -> Page:
+    def _read(self, key: _Key, future: Future[Page]) -> Page:
+        after, limit, stop, topics = key
+        recorder = self.store.recorder
         try:
-            notifications = self.store.recorder.select_notifications(
-                start=key[0], limit=key[1], stop=key[2], inclusive_of_start=False
+            if topics:
+                # What was committed before the read: notification ids commit in order, so every
+                # notification up to here is in the store and the filtered read sees all of them.
+                # A short page then covers the store up to here, and no further.
+                last = max(after, recorder.max_notification_id() or 0)
+                stop = last if stop is None else min(stop, last)
+            notifications = recorder.select_notifications(
+                start=after, limit=limit, stop=stop, topics=topics, inclusive_of_start=False
             )
         except BaseException as error:
             with self._lock:
@@ -93,12 +112,20 @@ class NotificationFeed:
         mapper = self.store.mapper
         if isinstance(mapper, PydanticMapper):
             mapper.prefetch_keys(notifications)  # one keyring query a page, not one per resident
-        page = Page(notifications, self.store)
-        if len(notifications) < key[1]:
+        if notifications and (len(notifications) == limit or not topics):
+            end = notifications[-1].id
+        else:
+            end = after if stop is None else max(after, stop)  # a short page of some topics
+        page = Page(notifications, self.store, end)
+        if len(notifications) < limit:
             with self._lock:
                 self._pages.pop(key, None)
         future.set_result(page)
         return page
+
+
+_Key = tuple[int, int, int | None, tuple[str, ...]]
+"""A page's key in the feed: after, limit, stop, topics."""
 
 
 @dataclass(frozen=True)
@@ -148,6 +175,7 @@ class ProjectionRunner:
         """Stop once this position is processed (a rebuild compared with a live view standing there)."""
         self.position = 0
         self.events = 0
+        """Notifications read for the view (of its projection's topics only, if it names some)."""
         self.failures = 0
         self.error: BaseException | None = None
         self.fatal = False
@@ -271,7 +299,7 @@ class ProjectionRunner:
                 self.position = view.position()
                 self._progress.notify_all()
             self.ready.set()
-            topics = frozenset(projection.topics)
+            topics = tuple(projection.topics)  # read from the store for it, the others left there
             checked = monotonic()
             while not self._stopping.is_set():
                 if monotonic() - checked > 5:
@@ -279,8 +307,8 @@ class ProjectionRunner:
                         raise RuntimeError(f"lost the writer lock of view {self.name}")
                     checked = monotonic()
                 done = self.until is not None and self.position >= self.until
-                page = self.feed.page(self.position, self.page_size, stop=self.until) if not done else None
-                if page is None or not page.notifications:
+                page = None if done else self.feed.page(self.position, self.page_size, self.until, topics)
+                if page is None or page.end <= self.position:
                     if not view.indexed:
                         view.create_indexes()
                     self._well(db)
@@ -288,15 +316,20 @@ class ProjectionRunner:
                         return
                     self._stopping.wait(self.poll_interval)
                     continue
-                careful = self._failed_at is not None and page.notifications[0].id <= self._failed_at
+                failed_at = self._failed_at
+                careful = (
+                    failed_at is not None
+                    and bool(page.notifications)
+                    and page.notifications[0].id <= failed_at
+                )
                 try:
-                    self._process(page, projection, view, topics, careful)
+                    self._process(page, projection, view, careful)
                 except Exception:
                     if careful:
                         raise
                     # Step through the failed page one event at a time: everything before the
                     # event that fails is committed, and the view stops exactly before it.
-                    self._process(page, projection, view, topics, careful=True)
+                    self._process(page, projection, view, careful=True)
                 if self._failed_at is not None and self.position >= self._failed_at:
                     self._failed_at = None
                     with self._progress:
@@ -306,21 +339,12 @@ class ProjectionRunner:
             if not view.indexed:
                 view.create_indexes()  # stopped before it caught up: the view is queried all the same
 
-    def _process(
-        self,
-        page: Page,
-        projection: Projection[Any],
-        view: View,
-        topics: frozenset[str],
-        careful: bool,
-    ) -> None:
+    def _process(self, page: Page, projection: Projection[Any], view: View, careful: bool) -> None:
         process = projection.process_event  # dispatchers are rebuilt on each attribute access
         for index, notification in enumerate(page.notifications):
             if notification.id <= self.position:
                 continue
             self._pending += 1
-            if topics and notification.topic not in topics:
-                continue
             try:
                 process(page.event(index), notification.id)
             except BaseException:
@@ -330,7 +354,7 @@ class ProjectionRunner:
                 raise
             if careful:
                 self._commit(view, notification.id)
-        self._commit(view, page.notifications[-1].id)
+        self._commit(view, page.end)
 
     def _commit(self, view: View, position: int) -> None:
         if position <= self.position:
