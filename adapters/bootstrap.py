@@ -370,7 +370,7 @@ class System:
         """The demand index for reading, closed on the way out."""
         from projections.index.view import DemandIndexView
 
-        view = DemandIndexView(self.views_database())
+        view = DemandIndexView(self.views_database(), utc_offset=self.utc_offset)
         try:
             yield view
         finally:
@@ -416,7 +416,11 @@ class System:
         policy = points_policy or self.points_policy
         lookup = self.resident_lookup
         return (
-            ProjectionSpec(DemandIndexView, lambda view: DemandIndexProjection(view, lookup)),
+            ProjectionSpec(
+                DemandIndexView,
+                lambda view: DemandIndexProjection(view, lookup),
+                {"utc_offset": self.utc_offset},
+            ),
             ProjectionSpec(PointsView, lambda view: PointsProjection(view, policy)),
         )
 

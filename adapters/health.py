@@ -82,7 +82,7 @@ def check_store_and_views(system: System) -> list[Part]:
     for spec in system.projection_specs():
         db = system.views_database()
         try:
-            view = spec.view(db)
+            view = spec.open(db)
             position, running = view.position(), db.writer_running(spec.name)
             said = status.read(db, spec.name)
         except Exception as error:

@@ -255,7 +255,7 @@ def verify(
     """
     db = system.views_database()
     try:
-        live, rebuilt = spec.view(db), spec.view(db, REBUILD_SUFFIX)
+        live, rebuilt = spec.open(db), spec.open(db, REBUILD_SUFFIX)
         first: Rebuilt | None = None
         for attempt in range(attempts):
             position = live.position()
@@ -287,7 +287,7 @@ def make_live(system: System, spec: ProjectionSpec[Any], on_progress: Progress |
             raise WriterBusyError(f"{error}; stop it to swap the rebuilt view in") from None
         try:
             topped_up = rebuild(system, spec, fresh=False, on_progress=on_progress)
-            swap(spec.view(db), spec.view(db, REBUILD_SUFFIX))
+            swap(spec.open(db), spec.open(db, REBUILD_SUFFIX))
         finally:
             lock.release()
     finally:

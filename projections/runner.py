@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from time import monotonic
 from typing import Any, Generic, TypeVar
 
@@ -134,11 +134,17 @@ class ProjectionSpec(Generic[V]):
 
     view: type[V]
     projection: Callable[[V], Projection[V]]
+    options: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    """What the view is opened with beside its database and suffix (the demand index's calendar)."""
 
     @property
     def name(self) -> str:
         """The view's name."""
         return self.view.name
+
+    def open(self, db: Database, suffix: str = "", *, indexes: bool = True) -> V:
+        """The view over `db` (its tables with `suffix`), with the spec's options."""
+        return self.view(db, suffix, indexes=indexes, **self.options)
 
 
 class ProjectionRunner:
@@ -285,7 +291,7 @@ class ProjectionRunner:
             stack.callback(lock.release)
             # Secondary indexes wait until the view has caught up: a rebuild (or a first start)
             # fills its tables without keeping every index up to date page after page.
-            view = self.spec.view(db, self.suffix, indexes=False)
+            view = self.spec.open(db, self.suffix, indexes=False)
             if self.fresh:
                 view.drop()
                 self.fresh = False  # a restart after a failure resumes the rebuild, not restarts it

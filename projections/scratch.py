@@ -32,7 +32,7 @@ class Feed:
         self.views: dict[str, View] = {}
         self._projections: list[tuple[Projection[Any], frozenset[str]]] = []
         for spec in specs:
-            view = spec.view(db, suffix)
+            view = spec.open(db, suffix)
             projection = spec.projection(view)
             self.views[spec.name] = view
             self._projections.append((projection, frozenset(projection.topics)))

@@ -250,9 +250,12 @@ def create_table(dialect: Dialect, table: str, columns: dict[str, tuple[ColumnKi
     return f"CREATE TABLE IF NOT EXISTS {dialect.table(table)} ({body}, PRIMARY KEY ({key}))"
 
 
-def create_index(dialect: Dialect, table: str, name: str, columns: str, *, unique: bool = False) -> str:
-    """CREATE INDEX IF NOT EXISTS `<table>_<name>`: its name follows its table's (rebuilt views too)."""
+def create_index(
+    dialect: Dialect, table: str, name: str, columns: str, *, unique: bool = False, where: str = ""
+) -> str:
+    """CREATE INDEX IF NOT EXISTS `<table>_<name>`: its name follows its table's (rebuilt views too).
+    `where` makes it a partial index, of the rows it holds only."""
     return (
         f"CREATE {'UNIQUE ' if unique else ''}INDEX IF NOT EXISTS {table}_{name} "
-        f"ON {dialect.table(table)} ({columns})"
+        f"ON {dialect.table(table)} ({columns})" + (f" WHERE {where}" if where else "")
     )

@@ -4,7 +4,7 @@ reassignment, extension, merge."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -26,6 +26,9 @@ from adapters.cli.runtime import (
 )
 from engine.lifecycle import State, Step
 from engine.vocabulary import Act, Priority
+
+if TYPE_CHECKING:
+    from projections.index.models import OverdueRow
 
 app = typer.Typer()
 PANEL = "Operators"
@@ -147,9 +150,12 @@ def overdue(
     priority: Annotated[Priority | None, typer.Option(help="Only this priority.")] = None,
     due_within: DueWithin = None,
     as_of_text: AsOf = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="Rows in the page.")] = 50,
+    offset: Annotated[int, typer.Option(min=0, help="Rows of the board before the page.")] = 0,
     as_json: Json = False,
 ) -> None:
-    """Open demands past (or near) their promise, most overdue first (with --as-of: the board then).
+    """Open demands past (or near) their promise, most overdue first (with --as-of: the board then),
+    a page of --limit rows (50) at a time: --offset 50 shows the next.
 
     Overdue is past the promise (the 2310 limit from collection, extended if it was): a demand
     stays on the board, whatever rung the escalations took it to, until it ends.
@@ -161,15 +167,21 @@ def overdue(
             due_within=duration(due_within),
             scope=places(Act.FIGURES, scope_text),
             priority=priority,
+            limit=limit + 1,
+            offset=offset,
         )
+    more, rows = len(rows) > limit, rows[:limit]
     if as_json:
         print_json(rows)
         return
     columns = ["demand", "title", "priority", "state", "rung", "responsible", "promised by", "limit",
                "late by", "escalations"]  # fmt: skip
+    shown = f"{offset + 1} to {offset + len(rows)}" if (offset or more) and rows else str(len(rows))
+    if more:
+        console.print(f"[dim]more on the board: --offset {offset + limit}[/dim]")
     console.print(
         table(
-            f"Overdue demands ({len(rows)})" + (f", as of {as_of_text}" if as_of_text else ""),
+            f"Overdue demands ({shown})" + (f", as of {as_of_text}" if as_of_text else ""),
             columns,
             (
                 (
@@ -215,13 +227,14 @@ def escalate(
             fail("name a demand, or use --all-overdue", 2)
         send(demand_id, command, as_json)
         return
+    now, within, scope = datetime.now(UTC), duration(due_within), places(Step.ESCALATE, scope_text)
+    rows: list[OverdueRow] = []
     with store_system().index_view() as index:
-        rows = index.overdue(
-            now=datetime.now(UTC),
-            due_within=duration(due_within),
-            scope=places(Step.ESCALATE, scope_text),
-            priority=priority,
-        )
+        while True:  # the whole board, a page at a time
+            page = index.overdue(now, within, scope, priority, limit=1_000, offset=len(rows))
+            rows += page
+            if len(page) < 1_000:
+                break
 
     async def go() -> dict[str, str]:
         with Progress(console=console, transient=True) as progress:

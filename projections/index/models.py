@@ -164,6 +164,28 @@ def _ratio(numerator: int, denominator: int) -> float | None:
     return numerator / denominator if denominator else None
 
 
+class RollupRow(BaseModel):
+    """One month's cohort (by local collection month at the rollup's offset) in one grid."""
+
+    month: date
+    city: str
+    district: str
+    street: str
+    community: str
+    grid: str
+    utc_offset_s: int
+    """The offset from UTC of the calendar its months are counted in (seconds)."""
+    collected: int
+    claimed: int
+    closed: int
+    closed_on_time: int
+    withdrawn: int
+    merged: int
+    rated: int
+    satisfied: int
+    escalations: int
+
+
 class RateRow(BaseModel):
     """The closed-loop figures of one group and/or bucket (or of everything).
 

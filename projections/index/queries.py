@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 
 from engine.lifecycle import OPEN, PROMISED, State, Step
 from engine.periods import Bucket
 from engine.scope import Places, each
 from engine.vocabulary import Rating
-from projections.index.models import DemandRecord, Dimension, RejectionRow
+from projections.index.models import DemandRecord, Dimension, RejectionRow, RollupRow
 from projections.sql import ColumnKind, Dialect, Statement, create_index, create_table, model_columns
 
 COLUMNS = model_columns(DemandRecord)
@@ -17,6 +17,9 @@ COLUMNS = model_columns(DemandRecord)
 
 REJECTION_COLUMNS = model_columns(RejectionRow)
 """The columns of the rejections table, from its row model."""
+
+PLACES = ("city", "district", "street", "community", "grid")
+"""The ladder's places, the rollup's key beside the month (every place dimension is one of them)."""
 
 _OPEN = ", ".join(f"'{state.value}'" for state in sorted(OPEN))
 _PROMISED = ", ".join(f"'{state.value}'" for state in sorted(PROMISED))
@@ -126,11 +129,22 @@ def index_statements(dialect: Dialect, table: str) -> list[str]:
     """The indexes that keep rates, the board and listings flat as the store grows."""
     indexes = {
         "collected": "collected_at",
-        "board": "state, promised_by",
-        "due": "state, next_due_at",
         **{place: f"{place}, collected_at" for place in ("community", "grid", "street", "district")},
     }
-    return [create_index(dialect, table, name, cols) for name, cols in indexes.items()]
+    return [
+        *(create_index(dialect, table, name, cols) for name, cols in indexes.items()),
+        # The open demands by lateness (tie broken as the board orders them), with what the rates
+        # group them by: the board reads a page of it in order and rates count from it alone.
+        create_index(
+            dialect,
+            table,
+            "late",
+            f"({LATE_FROM}), demand_id, collected_at, {', '.join(PLACES)}, state",
+            where=f"state IN ({_OPEN})",
+        ),
+        # The open demands by their next deadline: what falls due when (`list --due`).
+        create_index(dialect, table, "due", "next_due_at, demand_id", where=f"state IN ({_OPEN})"),
+    ]
 
 
 @cache
@@ -145,6 +159,33 @@ def upsert_statement(dialect: Dialect, table: str) -> str:
     )
 
 
+def _count(condition: str) -> str:
+    return f"COALESCE(SUM(CASE WHEN {condition} THEN 1 ELSE 0 END), 0)"
+
+
+_KEPT = f"state <> '{State.MERGED.value}'"
+_CLOSED = f"state = '{State.CLOSED.value}'"
+
+COHORT_COUNTS: dict[str, str] = {
+    "collected": "COUNT(*)",
+    "claimed": _count(f"claimed_at IS NOT NULL AND {_KEPT}"),
+    "closed": _count(_CLOSED),
+    "closed_on_time": _count(f"{_CLOSED} AND on_time"),
+    "withdrawn": _count(f"state = '{State.WITHDRAWN.value}'"),
+    "merged": _count(f"state = '{State.MERGED.value}'"),
+    "rated": _count(f"rating IS NOT NULL AND {_KEPT}"),
+    "satisfied": _count(f"rating IN ({_SATISFIED}) AND {_KEPT}"),
+    "escalations": "COALESCE(SUM(escalations), 0)",
+}
+"""How a cohort's figures are counted from its demands' rows, written once: by the rates' scan of
+the index, and by the monthly rollup kept at every write (`rollup_contributions`). A merged
+duplicate is counted as `merged` and nowhere else: one problem is one demand."""
+
+
+def _counts_sql() -> str:
+    return ", ".join(f"{expression} AS {name}" for name, expression in COHORT_COUNTS.items())
+
+
 def rates_statement(
     dialect: Dialect,
     table: str,
@@ -157,42 +198,129 @@ def rates_statement(
     now: datetime,
     utc_offset: timedelta,
 ) -> Statement:
-    """One aggregate query: counts per group and calendar bucket of the collection date.
+    """One aggregate query over the index: counts per group and calendar bucket of the collection date.
 
-    A merged duplicate is counted as `merged` and nowhere else: one problem is one demand.
     `open_overdue` counts the demands open and past their promise at `now`. The rates are derived
     from these counts in one place, `RateRow`.
     """
     st = Statement(dialect)
     filters(st, scope=scope, since=since, until=until)
-    key = f"COALESCE({by.value}, '(none)')" if by is not None else "NULL"
-    bucket = "NULL"
-    if per is not None:
-        bucket = dialect.bucket_start(per, "collected_at", st.bind("offset", int(utc_offset.total_seconds())))
+    key = _key(by)
+    bucket = _bucket(st, per, utc_offset)
     overdue = overdue_at(st.bind("now", now))
-
-    def count(condition: str) -> str:
-        return f"COALESCE(SUM(CASE WHEN {condition} THEN 1 ELSE 0 END), 0)"
-
-    closed, withdrawn, merged = (
-        f"state = '{s.value}'" for s in (State.CLOSED, State.WITHDRAWN, State.MERGED)
+    st.sql = (
+        f"SELECT {key} AS key, {bucket} AS period_start, {_counts_sql()}, "
+        f"{_count(overdue)} AS open_overdue "
+        f"FROM {dialect.table(table)}{st.where_sql}{_grouping(by, per)}"
     )
-    kept = f"state <> '{State.MERGED.value}'"
+    return st
+
+
+def _key(by: Dimension | None) -> str:
+    return f"COALESCE({by.value}, '(none)')" if by is not None else "NULL"
+
+
+def _bucket(st: Statement, per: Bucket | None, utc_offset: timedelta, column: str = "collected_at") -> str:
+    if per is None:
+        return "NULL"
+    return st.dialect.bucket_start(per, column, st.bind("offset", int(utc_offset.total_seconds())))
+
+
+def _grouping(by: object, per: object) -> str:
     # Grouped by output position: PostgreSQL would not match a parameterised expression to itself.
     grouping = [pos for pos, used in (("1", by), ("2", per)) if used is not None]
+    return f" GROUP BY {', '.join(grouping)}" if grouping else ""
+
+
+def open_overdue_statement(
+    dialect: Dialect,
+    table: str,
+    *,
+    by: Dimension | None,
+    per: Bucket | None,
+    scope: Places,
+    since: datetime | None,
+    until: datetime | None,
+    now: datetime,
+    utc_offset: timedelta,
+) -> Statement:
+    """The demands open and past their promise at `now`, counted per group and bucket: read from the
+    open demands' lateness index (`late`), so its cost follows the demands late now, not the store."""
+    st = Statement(dialect)
+    st.clauses.append(overdue_at(st.bind("now", now)))
+    filters(st, scope=scope, since=since, until=until)
     st.sql = (
-        f"SELECT {key} AS key, {bucket} AS period_start, COUNT(*) AS collected, "
-        f"{count(f'claimed_at IS NOT NULL AND {kept}')} AS claimed, "
-        f"{count(closed)} AS closed, "
-        f"{count(closed + ' AND on_time')} AS closed_on_time, "
-        f"{count(withdrawn)} AS withdrawn, "
-        f"{count(merged)} AS merged, "
-        f"{count(f'rating IS NOT NULL AND {kept}')} AS rated, "
-        f"{count(f'rating IN ({_SATISFIED}) AND {kept}')} AS satisfied, "
-        f"COALESCE(SUM(escalations), 0) AS escalations, "
-        f"{count(overdue)} AS open_overdue "
-        f"FROM {dialect.table(table)}{st.where_sql}"
-        + (f" GROUP BY {', '.join(grouping)} ORDER BY {', '.join(reversed(grouping))}" if grouping else "")
+        f"SELECT {_key(by)} AS key, {_bucket(st, per, utc_offset)} AS period_start, "
+        f"COUNT(*) AS open_overdue FROM {dialect.table(table)}{st.where_sql}{_grouping(by, per)}"
+    )
+    return st
+
+
+# ---- the monthly rollup: the cohorts' counts per local month and place, kept at every write ----
+
+
+ROLLUP_COLUMNS = model_columns(RollupRow)
+ROLLUP_KEY = ("month", *PLACES)
+
+
+def create_rollup(dialect: Dialect, table: str) -> list[str]:
+    """The rollup, keyed by month and place."""
+    return [create_table(dialect, table, ROLLUP_COLUMNS, ", ".join(ROLLUP_KEY))]
+
+
+def rollup_contributions(dialect: Dialect, table: str, ids: int) -> str:
+    """What the rows of `ids` demands (`:i0`..) count in the rollup, per month and place (`:offset`)."""
+    month = dialect.bucket_start(Bucket.MONTH, "collected_at", dialect.param("offset"))
+    listed = ", ".join(dialect.param(f"i{n}") for n in range(ids))
+    return (
+        f"SELECT {month} AS month, {', '.join(PLACES)}, {_counts_sql()} FROM {dialect.table(table)} "
+        f"WHERE originator_id IN ({listed}) GROUP BY {', '.join(str(n) for n in range(1, 7))}"
+    )
+
+
+def rollup_add_statement(dialect: Dialect, table: str) -> str:
+    """Add counts to a month and place of the rollup (negative ones take a changed demand out)."""
+    names = list(ROLLUP_COLUMNS)
+    counts = [n for n in COHORT_COUNTS]
+    updates = ", ".join(f"{n} = r.{n} + excluded.{n}" for n in counts)
+    return (
+        f"INSERT INTO {dialect.table(table)} AS r ({', '.join(names)}) "
+        f"VALUES ({', '.join(dialect.param(n) for n in names)}) "
+        f"ON CONFLICT ({', '.join(ROLLUP_KEY)}) DO UPDATE SET {updates}"
+    )
+
+
+def rollup_prune_statement(dialect: Dialect, table: str) -> str:
+    """Drop a month and place left with no demand (they all moved elsewhere)."""
+    p = dialect.param
+    keyed = " AND ".join(f"{n} = {p(n)}" for n in ROLLUP_KEY)
+    return f"DELETE FROM {dialect.table(table)} WHERE {keyed} AND collected = 0"
+
+
+def rollup_rates_statement(
+    dialect: Dialect,
+    table: str,
+    *,
+    by: Dimension | None,
+    scope: Places,
+    since: date | None,
+    until: date | None,
+    utc_offset_s: int,
+) -> Statement:
+    """The rollup's counts per group and month, in [since, until) (local months)."""
+    st = Statement(dialect)
+    for n, place in enumerate(each(scope)):
+        assert place.place is not None
+        st.where(f"{place.place.value} = {{scope{n}}}", **{f"scope{n}": place.name})
+    if since is not None:
+        st.where("month >= {since}", since=since)
+    if until is not None:
+        st.where("month < {until}", until=until)
+    st.where("utc_offset_s = {offset}", offset=utc_offset_s)
+    sums = ", ".join(f"SUM({name}) AS {name}" for name in COHORT_COUNTS)
+    st.sql = (
+        f"SELECT {_key(by)} AS key, month AS period_start, {sums} "
+        f"FROM {dialect.table(table)}{st.where_sql} GROUP BY 1, 2"
     )
     return st
 
@@ -206,10 +334,16 @@ def overdue_statement(
     priority: str | None,
     level: str | None,
     limit: int,
+    offset: int = 0,
+    after: datetime | None = None,
 ) -> Statement:
-    """Open demands past their promise at `horizon` (or broken it already), most overdue first."""
+    """Open demands past their promise at `horizon` (or broken it already), most overdue first: a
+    page of the open demands' lateness index (`late`), in its order. `after`: only those not yet
+    late then (what falls due between `after` and `horizon`)."""
     st = Statement(dialect)
     st.clauses.append(overdue_at(st.bind("horizon", horizon)))
+    if after is not None:
+        st.clauses.append(f"({LATE_FROM}) > {st.bind('after', after)}")
     filters(st, scope=scope)
     if priority is not None:
         st.where("priority = {priority}", priority=priority)
@@ -217,7 +351,8 @@ def overdue_statement(
         st.where("level = {level}", level=level)
     st.sql = (
         f"SELECT * FROM {dialect.table(table)}{st.where_sql} "
-        f"ORDER BY {LATE_FROM}, demand_id LIMIT {st.bind('limit', limit)}"
+        f"ORDER BY ({LATE_FROM}), demand_id "
+        f"LIMIT {st.bind('limit', limit)} OFFSET {st.bind('offset', offset)}"
     )
     return st
 
@@ -245,7 +380,7 @@ def list_statement(
         if value is not None:
             assert column in COLUMNS, column  # column names come from code, never from input
             st.where(f"{column} = {{{column}}}", **{column: value})
-    if open_only:
+    if open_only or due is not None:  # only an open demand has a deadline ahead
         st.clauses.append(f"state IN ({_OPEN})")
     for n, key in enumerate(keys):
         assert keys_table is not None

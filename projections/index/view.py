@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import ClassVar
 from uuid import UUID
 
@@ -18,6 +18,9 @@ from projections.index.models import DemandRecord, Dimension, OverdueRow, RateRo
 from projections.sql import row_params
 from projections.view import View
 
+_CHUNK = 500
+"""Demands asked about in one `IN (...)` list."""
+
 
 class DemandIndexView(View):
     """One row per demand in `demand_index`; queried for listings, rates and the overdue board."""
@@ -25,7 +28,12 @@ class DemandIndexView(View):
     name = "demand_index"
     cache_size: ClassVar[int] = 10_000
 
-    def __init__(self, db: Database, suffix: str = "", *, indexes: bool = True) -> None:
+    def __init__(
+        self, db: Database, suffix: str = "", *, indexes: bool = True, utc_offset: timedelta = timedelta(0)
+    ) -> None:
+        self.utc_offset = utc_offset
+        """The calendar a new rollup counts its months in (a rollup keeps the one it was begun in)."""
+        self._rollup_offset: int | None = None
         self._cache: OrderedDict[UUID, DemandRecord] = OrderedDict()
         self._staged: dict[UUID, DemandRecord] = {}
         self._rejections: list[RejectionRow] = []
@@ -35,15 +43,16 @@ class DemandIndexView(View):
 
     @property
     def tables(self) -> tuple[str, ...]:
-        """The index table, the rejected messages and the lookup keys."""
-        return ("", "rejections", "keys")
+        """The index table, the rejected messages, the lookup keys and the monthly rollup."""
+        return ("", "rejections", "keys", "months")
 
     def table_statements(self) -> list[str]:
-        """The index table, the rejections and the lookup keys, with their keys."""
+        """The index table, the rejections, the lookup keys and the rollup, with their keys."""
         return [
             *queries.create_statements(self.dialect, self.table("")),
             *queries.create_rejections(self.dialect, self.table("rejections")),
             *queries.create_keys(self.dialect, self.table("keys")),
+            *queries.create_rollup(self.dialect, self.table("months")),
         ]
 
     def index_statements(self) -> list[str]:
@@ -60,12 +69,17 @@ class DemandIndexView(View):
             "": (("originator_id",), tuple(queries.COLUMNS)),
             "rejections": (("rejection_id",), tuple(queries.REJECTION_COLUMNS)),
             "keys": (("originator_id", "key"), tuple(queries.KEY_COLUMNS)),
+            "months": (queries.ROLLUP_KEY, tuple(queries.ROLLUP_COLUMNS)),
         }
 
     def outdated(self) -> bool:
-        """Whether the index table predates a column of DemandRecord: views are rebuilt, never migrated."""
+        """Whether the index table predates a column of DemandRecord, or the rollup is missing (or
+        predates one of its counts): views are rebuilt, never migrated."""
         try:
             self.db.select(f"SELECT {', '.join(queries.COLUMNS)} FROM {self.qualified('')} WHERE 1 = 0")
+            self.db.select(
+                f"SELECT {', '.join(queries.ROLLUP_COLUMNS)} FROM {self.qualified('months')} WHERE 1 = 0"
+            )
         except Exception:
             return True
         return False
@@ -102,10 +116,14 @@ class DemandIndexView(View):
         self._rejections.append(rejection)
 
     def flush(self, cursor: Cursor) -> None:
-        """Upsert every staged row, keep the rejections, and write the lookup keys."""
+        """Upsert every staged row (and what they count in the monthly rollup), keep the rejections,
+        and write the lookup keys."""
         if self._staged:
+            ids = [str(originator_id) for originator_id in self._staged]
+            before = self._contributions(cursor, ids)
             sql = queries.upsert_statement(self.dialect, self.table(""))
             cursor.executemany(sql, (row_params(self.dialect, record) for record in self._staged.values()))
+            self._roll_up(cursor, before, self._contributions(cursor, ids))
         if self._rejections:
             cursor.executemany(
                 queries.insert_rejection_statement(self.dialect, self.table("rejections")),
@@ -129,6 +147,55 @@ class DemandIndexView(View):
                 ),
             )
 
+    def _contributions(self, cursor: Cursor, ids: list[str]) -> dict[tuple[object, ...], dict[str, int]]:
+        """What the stored rows of these demands count in the rollup, per month and place."""
+        offset = self._calendar(cursor)
+        counted: dict[tuple[object, ...], dict[str, int]] = {}
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            sql = queries.rollup_contributions(self.dialect, self.table(""), len(chunk))
+            params: dict[str, object] = {f"i{n}": i for n, i in enumerate(chunk)} | {"offset": offset}
+            for row in cursor.execute(sql, params).fetchall():
+                key = tuple(row[name] for name in queries.ROLLUP_KEY)
+                counts = counted.setdefault(key, dict.fromkeys(queries.COHORT_COUNTS, 0))
+                for name in queries.COHORT_COUNTS:
+                    counts[name] += int(row[name])
+        return counted
+
+    def _roll_up(
+        self,
+        cursor: Cursor,
+        before: dict[tuple[object, ...], dict[str, int]],
+        after: dict[tuple[object, ...], dict[str, int]],
+    ) -> None:
+        """Add to the rollup what the rows written changed: their counts now less their counts before."""
+        changes = []
+        emptied = []
+        for key in sorted(before.keys() | after.keys(), key=str):
+            was, now = before.get(key, {}), after.get(key, {})
+            delta = {name: now.get(name, 0) - was.get(name, 0) for name in queries.COHORT_COUNTS}
+            if any(delta.values()):
+                changes.append(dict(zip(queries.ROLLUP_KEY, key, strict=True)) | delta)
+                if delta["collected"] < 0:
+                    emptied.append(dict(zip(queries.ROLLUP_KEY, key, strict=True)))
+        if changes:
+            offset = self._calendar(cursor)
+            cursor.executemany(
+                queries.rollup_add_statement(self.dialect, self.table("months")),
+                (change | {"utc_offset_s": offset} for change in changes),
+            )
+        if emptied:
+            cursor.executemany(queries.rollup_prune_statement(self.dialect, self.table("months")), emptied)
+
+    def _calendar(self, cursor: Cursor) -> int:
+        """The offset (seconds) the rollup counts its months in: the one it was begun in, else ours."""
+        if self._rollup_offset is None:
+            rows = cursor.execute(f"SELECT utc_offset_s FROM {self.qualified('months')} LIMIT 1").fetchall()
+            self._rollup_offset = (
+                int(rows[0]["utc_offset_s"]) if rows else int(self.utc_offset.total_seconds())
+            )
+        return self._rollup_offset
+
     def committed(self) -> None:
         """The projection is the only writer, so rows it wrote are the stored rows: keep them."""
         for record in self._staged.values():
@@ -140,6 +207,7 @@ class DemandIndexView(View):
 
     def discard(self) -> None:
         """Forget staged and cached rows."""
+        self._rollup_offset = None
         self._staged.clear()
         self._rejections.clear()
         self._cache.clear()
@@ -263,26 +331,93 @@ class DemandIndexView(View):
         scope: Places = None,
         now: datetime | None = None,
         utc_offset: timedelta = timedelta(0),
+        rollup: bool = True,
     ) -> list[RateRow]:
-        """Closed-loop figures of the demands collected in [since, until), per group and/or bucket.
+        """Closed-loop figures of the demands collected in [since, until), per group and/or bucket,
+        ordered by bucket, then group.
 
         Cohorts by collection time; `utc_offset` sets the local calendar of the buckets (+8h in
         China). `open_overdue` counts the cohort's open demands past their deadline at `now`.
-        Raises ValueError for an unknown dimension or bucket.
+        Grouped by a place (or not at all), per month, per year or not at all, over whole local
+        months, the counts come from the monthly rollup and only the demands late at `now` from the
+        index: the same figures as the index's scan (`rollup=False`: the scan alone), in time that
+        does not grow with the store. Raises ValueError for an unknown dimension or bucket.
         """
         dimension = Dimension(by) if by is not None else None
         bucket = Bucket(per) if per is not None else None
-        st = queries.rates_statement(
-            self.dialect, self.table(""), by=dimension, per=bucket, scope=scope,
-            since=since, until=until, now=now or datetime.now(UTC), utc_offset=utc_offset,
-        )  # fmt: skip
-        rows = [RateRow.model_validate(row) for row in self.db.select(st.sql, st.params)]
+        moment = now or datetime.now(UTC)
+        rows = None
+        if rollup:
+            rows = self._rates_from_rollup(dimension, bucket, since, until, scope, moment, utc_offset)
+        if rows is None:
+            st = queries.rates_statement(
+                self.dialect, self.table(""), by=dimension, per=bucket, scope=scope,
+                since=since, until=until, now=moment, utc_offset=utc_offset,
+            )  # fmt: skip
+            rows = [RateRow.model_validate(row) for row in self.db.select(st.sql, st.params)]
+        rows.sort(key=lambda r: (r.period_start or date.min, r.key or ""))
         if bucket is not None:
             rows = [
                 r.model_copy(update={"period": bucket.label(r.period_start) if r.period_start else None})
                 for r in rows
             ]
         return rows
+
+    def _rates_from_rollup(
+        self,
+        by: Dimension | None,
+        per: Bucket | None,
+        since: datetime | None,
+        until: datetime | None,
+        scope: Places,
+        now: datetime,
+        utc_offset: timedelta,
+    ) -> list[RateRow] | None:
+        """The rates from the rollup, or None where it cannot answer (then the index is scanned)."""
+        if (by is not None and by.value not in queries.PLACES) or per not in (
+            None,
+            Bucket.MONTH,
+            Bucket.YEAR,
+        ):
+            return None
+        months = [_local_month(moment, utc_offset) for moment in (since, until) if moment is not None]
+        if None in months:
+            return None  # a window that does not fall on whole local months
+        offset = int(utc_offset.total_seconds())
+        try:
+            held = self.db.select(f"SELECT utc_offset_s FROM {self.qualified('months')} LIMIT 1")
+        except Exception:
+            return None  # no rollup (yet): the index answers
+        if held and int(held[0]["utc_offset_s"]) != offset:
+            return None  # counted in another calendar
+        local = {"since": _local_month(since, utc_offset), "until": _local_month(until, utc_offset)}
+        st = queries.rollup_rates_statement(
+            self.dialect, self.table("months"), by=by, scope=scope, utc_offset_s=offset, **local
+        )
+        figures: dict[tuple[str | None, date | None], dict[str, int]] = {}
+        for row in self.db.select(st.sql, st.params):
+            month = RateRow.model_validate({"period_start": row["period_start"]}).period_start
+            assert month is not None
+            start = None if per is None else month if per is Bucket.MONTH else month.replace(month=1)
+            counts = figures.setdefault((row["key"], start), dict.fromkeys(queries.COHORT_COUNTS, 0))
+            for name in queries.COHORT_COUNTS:
+                counts[name] += int(row[name])
+        if by is None and per is None and not figures:
+            figures[(None, None)] = dict.fromkeys(queries.COHORT_COUNTS, 0)  # as the scan: one row
+        late = queries.open_overdue_statement(
+            self.dialect, self.table(""), by=by, per=per, scope=scope,
+            since=since, until=until, now=now, utc_offset=utc_offset,
+        )  # fmt: skip
+        overdue = {}
+        for row in self.db.select(late.sql, late.params):
+            found = RateRow.model_validate(row)
+            overdue[(found.key, found.period_start)] = found.open_overdue
+        return [
+            RateRow.model_validate(
+                {"key": key, "period_start": start, **counts, "open_overdue": overdue.get((key, start), 0)}
+            )
+            for (key, start), counts in figures.items()
+        ]
 
     def overdue(
         self,
@@ -292,17 +427,40 @@ class DemandIndexView(View):
         priority: Priority | str | None = None,
         *,
         level: Level | str | None = None,
-        limit: int = 500,
+        limit: int = 50,
+        offset: int = 0,
     ) -> list[OverdueRow]:
-        """Open demands past their promise at `now` (or due within `due_within`), most overdue first.
+        """A page of the open demands past their promise at `now` (or due within `due_within`), most
+        overdue first: `limit` rows after the first `offset`.
 
         Overdue is past the promise: a demand stays on the board, whatever rung the escalations
         took it to, until it ends. Demands collected before promises count by their step deadline.
         """
+        horizon = now + (due_within or timedelta(0))
+        return self._board(now, horizon, None, scope, priority, level, limit, offset)
+
+    def due(
+        self, now: datetime, until: datetime, scope: Places = None, *, limit: int = 50, offset: int = 0
+    ) -> list[OverdueRow]:
+        """A page of the open demands not yet overdue at `now` that will be by `until`, soonest first."""
+        return self._board(now, until, now, scope, None, None, limit, offset)
+
+    def _board(
+        self,
+        now: datetime,
+        horizon: datetime,
+        after: datetime | None,
+        scope: Places,
+        priority: Priority | str | None,
+        level: Level | str | None,
+        limit: int,
+        offset: int,
+    ) -> list[OverdueRow]:
         st = queries.overdue_statement(
-            self.dialect, self.table(""), horizon=now + (due_within or timedelta(0)), scope=scope,
+            self.dialect, self.table(""), horizon=horizon, scope=scope,
             priority=Priority(priority).value if priority is not None else None,
-            level=Level(level).value if level is not None else None, limit=limit,
+            level=Level(level).value if level is not None else None, limit=limit, offset=offset,
+            after=after,
         )  # fmt: skip
         board = []
         for row in self.db.select(st.sql, st.params):
@@ -321,3 +479,11 @@ class DemandIndexView(View):
                 )
             )  # fmt: skip
         return board
+
+
+def _local_month(moment: datetime | None, utc_offset: timedelta) -> date | None:
+    """The local month `moment` begins, if it is the very start of one (else None)."""
+    if moment is None:
+        return None
+    local = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(timezone(utc_offset))
+    return local.date() if local.day == 1 and local.time() == time(0) else None

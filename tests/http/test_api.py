@@ -145,7 +145,16 @@ async def test_the_ticket_list_pages_and_filters_and_the_boards_answer(
         due = (await admin.get("/api/overdue", params={"due_within": "2d"})).json()
         assert len(due) == 4  # the general ones: promised within 2 days ("2310"); majors within 10
         assert {r["priority"] for r in due} == {"general"}
-        assert len((await admin.get("/api/overdue", params={"due_within": "10d"})).json()) == 7
+        whole = (await admin.get("/api/overdue", params={"due_within": "10d"})).json()
+        assert len(whole) == 7
+        pages = [
+            (await admin.get("/api/overdue", params={"due_within": "10d", "limit": 3, "offset": n})).json()
+            for n in (0, 3, 6)
+        ]
+        paged = [row["demand_id"] for page in pages for row in page]
+        assert paged == [row["demand_id"] for row in whole]  # pages in the board's order
+        refused = await admin.get("/api/overdue", params={"limit": 0})
+        assert refused.status_code == 400  # a page holds at least one row
         assert (await admin.get("/api/overdue")).json() == []
         zone = stack.system.local_zone
         tomorrow = datetime.now(zone).date() + timedelta(days=1)

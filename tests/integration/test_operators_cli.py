@@ -121,3 +121,18 @@ def test_a_history_shows_every_time_in_its_details_in_local_time(cli: typer.Type
     assert f"promised_by={promised}" in shown.output
     assert "+00:00" not in shown.output
     assert ":00Z" not in shown.output
+
+
+def test_the_board_comes_a_page_at_a_time(cli: typer.Typer) -> None:
+    later = (NOON + timedelta(days=5)).isoformat()
+    whole = ids(CliRunner().invoke(cli, ["overdue", "--as-of", later, "--json"]).output)
+    first = CliRunner().invoke(cli, ["overdue", "--as-of", later, "--limit", "1"])
+    second = ids(
+        CliRunner()
+        .invoke(cli, ["overdue", "--as-of", later, "--limit", "1", "--offset", "1", "--json"])
+        .output
+    )
+    assert len(whole) == 2
+    assert second == whole[1:]
+    assert "--offset 1" in first.output  # says how to see the rest
+    assert whole[0] in first.output

@@ -15,6 +15,7 @@ from adapters.settings import Settings
 from engine.lifecycle import State
 from engine.scope import Scope
 from engine.vocabulary import Level, Priority, Stage
+from projections.index import queries
 
 pytestmark = pytest.mark.integration
 DAY = timedelta(days=1)
@@ -119,3 +120,28 @@ def test_before_any_promise_is_due_the_board_is_empty(settings: Settings) -> Non
         with projected_index(settings) as index:
             assert index.overdue(now=T0 + HOUR) == []
             assert len(index.overdue(now=T0 + HOUR, limit=1, due_within=timedelta(days=3))) == 1
+
+
+def test_the_board_pages_in_its_order_and_what_falls_due_is_apart_from_it(settings: Settings) -> None:
+    with story_on(settings) as story:
+        ids = board(story)
+        with projected_index(settings) as index:
+            whole = index.overdue(now=T0 + 60 * DAY, limit=100)
+            pages = [index.overdue(now=T0 + 60 * DAY, limit=3, offset=n) for n in (0, 3, 6)]
+            due = index.due(NOW, NOW + 9 * HOUR)  # 60h to 69h: "due_soon" is promised by +68h
+            st = queries.overdue_statement(
+                index.dialect, index.table(""), horizon=NOW, scope=None, priority=None, level=None, limit=50
+            )
+            plan = (
+                index.db.select("EXPLAIN QUERY PLAN " + st.sql, st.params)
+                if settings.store == "sqlite"
+                else []
+            )
+    assert [len(p) for p in pages] == [3, 3, 1]
+    assert [r for p in pages for r in p] == whole  # the pages follow one another, nothing twice
+    assert [r.demand_id for r in due] == [ids["due_soon"]]
+    assert due[0].overdue_by < timedelta(0)  # not late yet
+    if plan:  # read in order from the open demands' lateness index: no sort, no scan of the table
+        details = " ".join(str(row["detail"]) for row in plan)
+        assert "demand_index_late" in details, details
+        assert "TEMP B-TREE" not in details, details

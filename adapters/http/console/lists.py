@@ -32,28 +32,43 @@ def _refresh(value: int | None) -> int:
     return max(3, min(value or 30, 600))
 
 
+BOARD_PAGE = 50
+"""Overdue demands on one page of the board (the most overdue first; the next ones a page away)."""
+
+
 @router.get("/board", response_class=HTMLResponse)
 async def board(
-    request: Request, who: Viewer, scope: str | None = None, refresh: int | None = None
+    request: Request,
+    who: Viewer,
+    scope: str | None = None,
+    refresh: int | None = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Response:
-    """The overdue board and what is due today, in the viewer's places; htmx refreshes the rows."""
+    """The overdue board (a page of it) and what is due today, in the viewer's places; htmx
+    refreshes the rows."""
     services = services_of(request)
     services.listing(who, Act.FIGURES)  # Forbidden before anything is read
-    rows = await _board_rows(request, who, scope)
+    rows = await _board_rows(request, who, scope, offset)
     return page(request, "board.html.j2", who, scope=scope or "", refresh=_refresh(refresh), **rows)
 
 
 @router.get("/board/rows", response_class=HTMLResponse)
-async def board_rows(request: Request, who: Viewer, scope: str | None = None) -> Response:
+async def board_rows(
+    request: Request, who: Viewer, scope: str | None = None, offset: Annotated[int, Query(ge=0)] = 0
+) -> Response:
     """The board's two tables alone (what htmx swaps in every few seconds)."""
-    return fragment(request, "_board_rows.html.j2", **await _board_rows(request, who, scope))
+    return fragment(request, "_board_rows.html.j2", **await _board_rows(request, who, scope, offset))
 
 
-async def _board_rows(request: Request, who: Viewer, scope: str | None) -> dict[str, Any]:
+async def _board_rows(request: Request, who: Viewer, scope: str | None, offset: int) -> dict[str, Any]:
     services = services_of(request)
-    overdue = await overdue_board(request, services, who, scope)
+    overdue = await overdue_board(request, services, who, scope, limit=BOARD_PAGE + 1, offset=offset)
     return {
-        "overdue": overdue,
+        "overdue": overdue[:BOARD_PAGE],
+        "more": len(overdue) > BOARD_PAGE,
+        "offset": offset,
+        "page_size": BOARD_PAGE,
+        "board_scope": scope or "",
         "due": await due_today(request, services, who, scope),
         "now": datetime.now(UTC),
     }

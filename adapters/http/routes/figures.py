@@ -37,11 +37,15 @@ async def overdue(
     priority: Priority | None = None,
     level: Level | None = None,
     due_within: Annotated[str | None, Query(description="Also those due within 6h, 1d ...")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Rows in the page.")] = 50,
+    offset: Annotated[int, Query(ge=0, description="Rows of the board before the page.")] = 0,
 ) -> list[OverdueRow]:
-    """Open demands past (or, with `due_within`, near) their deadline, most overdue first."""
+    """A page of the open demands past (or, with `due_within`, near) their deadline, most overdue
+    first: `limit` rows (50 unless asked) after the first `offset`."""
     return await board(
-        request, services, who, scope, priority, level, params.duration("due_within", due_within)
-    )
+        request, services, who, scope, priority, level, params.duration("due_within", due_within),
+        limit=limit, offset=offset,
+    )  # fmt: skip
 
 
 async def board(
@@ -52,31 +56,58 @@ async def board(
     priority: Priority | None = None,
     level: Level | None = None,
     due_within: timedelta | None = None,
+    *,
+    limit: int = 50,
+    offset: int = 0,
 ) -> list[OverdueRow]:
-    """The overdue board for `who` (the console's board asks the same)."""
+    """A page of the overdue board for `who` (the console's board asks the same)."""
     places = services.listing(who, Act.FIGURES, params.scope(scope))
     index = request.app.state.reads.index
     now = datetime.now(UTC)
     return await run_in_threadpool(
-        lambda: index.overdue(now=now, due_within=due_within, scope=places, priority=priority, level=level)
+        lambda: index.overdue(
+            now=now,
+            due_within=due_within,
+            scope=places,
+            priority=priority,
+            level=level,
+            limit=limit,
+            offset=offset,
+        )
     )
 
 
 async def due_today(
-    request: Request, services: Services, who: Identity, scope: str | None
+    request: Request,
+    services: Services,
+    who: Identity,
+    scope: str | None,
+    *,
+    limit: int = 50,
+    offset: int = 0,
 ) -> list[OverdueRow]:
-    """Open demands not yet overdue whose deadline falls before the end of today (local time)."""
+    """A page of the open demands not yet overdue whose deadline falls before the end of today
+    (local time), soonest first."""
+    places = services.listing(who, Act.FIGURES, params.scope(scope))
+    index = request.app.state.reads.index
     now = datetime.now(UTC)
     zone = services.system.local_zone
     end = datetime.combine(now.astimezone(zone).date() + timedelta(days=1), time(0), zone)
-    rows = await board(request, services, who, scope, due_within=end - now)
-    return [row for row in rows if row.overdue_by < timedelta(0)]
+    return await run_in_threadpool(lambda: index.due(now, end, places, limit=limit, offset=offset))
 
 
 @router.get("/due", response_model=list[OverdueRow], summary="What is due today")
-async def due(request: Request, who: Who, services: Svc, scope: str | None = None) -> list[OverdueRow]:
-    """Open demands not yet overdue whose deadline falls before the end of the local day, soonest first."""
-    return await due_today(request, services, who, scope)
+async def due(
+    request: Request,
+    who: Who,
+    services: Svc,
+    scope: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Rows in the page.")] = 50,
+    offset: Annotated[int, Query(ge=0, description="Rows before the page.")] = 0,
+) -> list[OverdueRow]:
+    """A page of the open demands not yet overdue whose deadline falls before the end of the local
+    day, soonest first."""
+    return await due_today(request, services, who, scope, limit=limit, offset=offset)
 
 
 @router.get(

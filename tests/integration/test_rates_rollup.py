@@ -1,0 +1,82 @@
+"""The monthly rollup answers rates as the index's scan does: the same figures, whatever became of
+the demands (amended to another place, merged, withdrawn, reopened, late), caught up in one go or
+page after page, and in any calendar it was not kept in (the scan answers those)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from itertools import product
+from typing import Any
+
+import pytest
+from demand_stories import HOUR, T0, finish_open_demands, mixed_history, projected_index, story_on, submission
+
+from adapters.settings import Settings
+from engine import commands as c
+from engine.periods import Period
+from engine.scope import Scope
+from projections.index.view import DemandIndexView
+
+pytestmark = pytest.mark.integration
+DAY = timedelta(days=1)
+KARAMAY = timedelta(hours=8)  # the settings' calendar (report_utc_offset_hours = 8)
+
+
+def asked(index: DemandIndexView, now: datetime) -> list[tuple[str, dict[str, Any]]]:
+    """The rates people ask for, in every shape the rollup answers and some it does not."""
+    months = [Period.parse(p).window(timezone(KARAMAY)) for p in ("2026-01", "2026-02..2026-03", "2026")]
+    windows = [(None, None), *months, (T0 + 3 * HOUR, T0 + 40 * DAY)]  # the last: not whole months
+    shapes: list[tuple[str, dict[str, Any]]] = []
+    for by, per, (since, until), scope, offset in product(
+        (None, "community", "grid", "street", "district", "city", "channel"),
+        (None, "month", "year", "day"),
+        windows,
+        (None, Scope.parse("street:Yingbin")),
+        (KARAMAY, timedelta(0)),
+    ):
+        shapes.append(
+            (
+                f"by={by} per={per} {since}..{until} scope={scope} offset={offset}",
+                {"by": by, "per": per, "since": since, "until": until, "scope": scope, "now": now,
+                 "utc_offset": offset},
+            )
+        )  # fmt: skip
+    return shapes
+
+
+def assert_rollup_equals_scan(index: DemandIndexView, now: datetime) -> None:
+    answered = 0
+    for label, question in asked(index, now):
+        rows = index.rates(**question)
+        assert rows == index.rates(**question, rollup=False), label
+        answered += sum(r.collected for r in rows)
+    assert answered > 1_000  # figures, not empty rows, were compared
+
+
+def test_the_rollup_gives_the_scans_figures_as_demands_move_and_end(settings: Settings) -> None:
+    with story_on(settings) as story:
+        first = mixed_history(story, range(0, 36), T0)  # three communities, every common path
+        later = mixed_history(story, range(36, 72), T0 + 45 * DAY)
+        with projected_index(settings) as index:
+            assert_rollup_equals_scan(index, T0 + 20 * DAY)
+        # Page by page now: demands amended to another community and grid, merged, finished late.
+        waiting = [d for d in first + later if story.app.status(d).state.value == "collected"]
+        assert len(waiting) >= 6
+        for n, demand in enumerate(waiting[:3]):
+            moved = submission(demand.removeprefix("demand-wechat-"), community="Baijiantan")
+            story.do(demand, c.Amend.of(moved), T0 + 50 * DAY + n * HOUR)
+        story.do(waiting[3], c.Merge(by="operator", into=waiting[4]), T0 + 51 * DAY)
+        finish_open_demands(story, first, T0 + 80 * DAY)
+        with projected_index(settings) as index:
+            for now in (T0 + 2 * DAY, T0 + 60 * DAY, T0 + 400 * DAY):
+                assert_rollup_equals_scan(index, now)
+            assert {r.key for r in index.rates(by="community", rollup=False)} == {
+                "Xinhua", "Kunlun", "Baijiantan"
+            }  # fmt: skip
+
+            # The rollup does answer: a count altered in it by hand shows in what rates say.
+            [scanned] = index.rates(utc_offset=KARAMAY, now=T0, rollup=False)
+            index.db.run([f"UPDATE {index.qualified('months')} SET collected = collected + 1"])
+            [rolled] = index.rates(utc_offset=KARAMAY, now=T0)
+            rows = index.db.select(f"SELECT COUNT(*) AS n FROM {index.qualified('months')}")[0]["n"]
+            assert rolled.collected == scanned.collected + rows > scanned.collected
