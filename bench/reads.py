@@ -8,7 +8,7 @@ checked for full-table scans.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from time import perf_counter
 from typing import Any
 
@@ -22,30 +22,39 @@ from projections.index.view import DemandIndexView
 from projections.points.view import PointsView
 
 REPEAT = 200
+OFFSET = timedelta(hours=8)
+"""The calendar of the rates (Karamay's): the one the rebuilt views keep their monthly rollup in."""
 
 
 def queries(index: DemandIndexView, points: PointsView) -> dict[str, Callable[[], Any]]:
     """The reads operators, analysts and members make most, as the CLI makes them."""
     community = Scope.parse(f"community:{COMMUNITIES[7]}")
-    month = (START, START + timedelta(days=31))  # the first month: full at every size
+    first = START.astimezone(timezone(OFFSET)).replace(day=1, hour=0)  # the first local month
+    month = (first, (first + timedelta(days=32)).replace(day=1))  # full at every size
     now = START + timedelta(days=120)
     member = MEMBERS[17]
     return {
         "ticket_list": lambda: index.list_demands(open_only=True, scope=community, limit=50),
         "ticket_list_all": lambda: index.list_demands(limit=50),
-        "overdue_board": lambda: index.overdue(now=now, scope=community, limit=500),
-        "overdue_board_everywhere_500_rows": lambda: index.overdue(now=now, limit=500),
+        "overdue_board": lambda: index.overdue(now=now, scope=community),
+        "overdue_board_everywhere": lambda: index.overdue(now=now),
+        "overdue_board_everywhere_page_20": lambda: index.overdue(now=now, offset=950),
         "rates_community_one_month": lambda: index.rates(
-            by="community", since=month[0], until=month[1], now=now
+            by="community", since=month[0], until=month[1], now=now, utc_offset=OFFSET
         ),
-        "rates_community_per_month": lambda: index.rates(by="community", per="month", now=now),
+        "rates_community_per_month": lambda: index.rates(
+            by="community", per="month", now=now, utc_offset=OFFSET
+        ),
+        "rates_community_per_day_one_month": lambda: index.rates(
+            by="community", per="day", since=month[0], until=month[1], now=now, utc_offset=OFFSET
+        ),
         "member_points": lambda: (points.earned(member), points.recent(AccountKind.MEMBER, member, 10)),
     }
 
 
 def run(report: Report, system: System, suffix: str, prefix: str) -> None:
     """Time every query on the views with `suffix`; figures named `<prefix>.<query>_p50|p99`."""
-    index = DemandIndexView(system.views_database(), suffix)
+    index = DemandIndexView(system.views_database(), suffix, utc_offset=system.utc_offset)
     points = PointsView(system.views_database(), suffix)
     try:
         for name, query in queries(index, points).items():
@@ -90,7 +99,21 @@ def sqlite_plans(index: DemandIndexView, suffix: str) -> dict[str, str]:
             scope=Scope.parse(f"community:{COMMUNITIES[7]}"),
             priority=None,
             level=None,
-            limit=500,
+            limit=50,
+        ),
+        "overdue_board_everywhere": q.overdue_statement(
+            index.dialect, table, horizon=now, scope=None, priority=None, level=None, limit=50
+        ),
+        "rates_open_overdue_one_month": q.open_overdue_statement(
+            index.dialect,
+            table,
+            by=q.Dimension.COMMUNITY,
+            per=None,
+            scope=None,
+            since=START,
+            until=START + timedelta(days=31),
+            now=now,
+            utc_offset=OFFSET,
         ),
     }
     plans = {}
