@@ -18,10 +18,14 @@ from bench.history import COMMUNITIES, MEMBERS, START
 from bench.sampling import percentile
 from engine.scope import Scope
 from engine.vocabulary import AccountKind
+from projections.index.models import Dimension
 from projections.index.view import DemandIndexView
 from projections.points.view import PointsView
 
 REPEAT = 200
+BESIDE_THE_TARGET = frozenset({"rates_community_per_day_one_month"})
+"""Reads measured to show what the rollup does not answer (per day: counted from the demand rows),
+not among the target's (the ticket list, the board, rates by community and month, points)."""
 OFFSET = timedelta(hours=8)
 """The calendar of the rates (Karamay's): the one the rebuilt views keep their monthly rollup in."""
 
@@ -66,7 +70,10 @@ def run(report: Report, system: System, suffix: str, prefix: str) -> None:
                 times.append(1000 * (perf_counter() - started))
             report.value(f"{prefix}.{name}_p50", percentile(times, 50), "ms")
             p99 = percentile(times, 99)
-            report.value(f"{prefix}.{name}_p99", p99, "ms", target="< 20 ms", met=p99 < 20)
+            if name in BESIDE_THE_TARGET:
+                report.value(f"{prefix}.{name}_p99", p99, "ms")
+            else:
+                report.value(f"{prefix}.{name}_p99", p99, "ms", target="< 20 ms", met=p99 < 20)
         if system.settings.store == "sqlite":
             report.notes[f"{prefix}.plans"] = sqlite_plans(index, suffix)
     finally:
@@ -107,7 +114,7 @@ def sqlite_plans(index: DemandIndexView, suffix: str) -> dict[str, str]:
         "rates_open_overdue_one_month": q.open_overdue_statement(
             index.dialect,
             table,
-            by=q.Dimension.COMMUNITY,
+            by=Dimension.COMMUNITY,
             per=None,
             scope=None,
             since=START,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta, timezone
-from typing import ClassVar
+from typing import Any, ClassVar
 from uuid import UUID
 
 from engine.lifecycle import State
@@ -346,7 +346,7 @@ class DemandIndexView(View):
         dimension = Dimension(by) if by is not None else None
         bucket = Bucket(per) if per is not None else None
         moment = now or datetime.now(UTC)
-        rows = None
+        rows: list[dict[str, Any]] | None = None
         if rollup:
             rows = self._rates_from_rollup(dimension, bucket, since, until, scope, moment, utc_offset)
         if rows is None:
@@ -354,14 +354,17 @@ class DemandIndexView(View):
                 self.dialect, self.table(""), by=dimension, per=bucket, scope=scope,
                 since=since, until=until, now=moment, utc_offset=utc_offset,
             )  # fmt: skip
-            rows = [RateRow.model_validate(row) for row in self.db.select(st.sql, st.params)]
-        rows.sort(key=lambda r: (r.period_start or date.min, r.key or ""))
-        if bucket is not None:
-            rows = [
-                r.model_copy(update={"period": bucket.label(r.period_start) if r.period_start else None})
-                for r in rows
-            ]
-        return rows
+            rows = self.db.select(st.sql, st.params)
+            for row in rows:
+                row["period_start"] = _day(row["period_start"])
+        rows.sort(key=lambda r: (r["period_start"] or date.min, r["key"] or ""))
+        return [
+            RateRow.model_validate(
+                row
+                | {"period": bucket.label(row["period_start"]) if bucket and row["period_start"] else None}
+            )
+            for row in rows
+        ]
 
     def _rates_from_rollup(
         self,
@@ -372,8 +375,8 @@ class DemandIndexView(View):
         scope: Places,
         now: datetime,
         utc_offset: timedelta,
-    ) -> list[RateRow] | None:
-        """The rates from the rollup, or None where it cannot answer (then the index is scanned)."""
+    ) -> list[dict[str, Any]] | None:
+        """The rates' counts from the rollup, or None where it cannot answer (then the index is scanned)."""
         if (by is not None and by.value not in queries.PLACES) or per not in (
             None,
             Bucket.MONTH,
@@ -396,7 +399,7 @@ class DemandIndexView(View):
         )
         figures: dict[tuple[str | None, date | None], dict[str, int]] = {}
         for row in self.db.select(st.sql, st.params):
-            month = RateRow.model_validate({"period_start": row["period_start"]}).period_start
+            month = _day(row["period_start"])
             assert month is not None
             start = None if per is None else month if per is Bucket.MONTH else month.replace(month=1)
             counts = figures.setdefault((row["key"], start), dict.fromkeys(queries.COHORT_COUNTS, 0))
@@ -408,14 +411,12 @@ class DemandIndexView(View):
             self.dialect, self.table(""), by=by, per=per, scope=scope,
             since=since, until=until, now=now, utc_offset=utc_offset,
         )  # fmt: skip
-        overdue = {}
-        for row in self.db.select(late.sql, late.params):
-            found = RateRow.model_validate(row)
-            overdue[(found.key, found.period_start)] = found.open_overdue
+        overdue = {
+            (row["key"], _day(row["period_start"])): int(row["open_overdue"])
+            for row in self.db.select(late.sql, late.params)
+        }
         return [
-            RateRow.model_validate(
-                {"key": key, "period_start": start, **counts, "open_overdue": overdue.get((key, start), 0)}
-            )
+            {"key": key, "period_start": start, **counts, "open_overdue": overdue.get((key, start), 0)}
             for (key, start), counts in figures.items()
         ]
 
@@ -487,3 +488,10 @@ def _local_month(moment: datetime | None, utc_offset: timedelta) -> date | None:
         return None
     local = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(timezone(utc_offset))
     return local.date() if local.day == 1 and local.time() == time(0) else None
+
+
+def _day(value: object) -> date | None:
+    """A day as the database gives it back (a date, or ISO text on SQLite)."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
