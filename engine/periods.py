@@ -101,6 +101,14 @@ class Bucket(StrEnum):
     MONTH = "month"
     YEAR = "year"
 
+    def start(self, day: date) -> date:
+        """The first day of the bucket holding `day` (weeks start on Monday, as ISO weeks do)."""
+        if self is Bucket.DAY:
+            return day
+        if self is Bucket.WEEK:
+            return day - timedelta(days=day.weekday())
+        return day.replace(day=1) if self is Bucket.MONTH else day.replace(month=1, day=1)
+
     def label(self, start: date) -> str:
         """How a bucket starting on `start` is written: 2026-11-02, 2026-W45, 2026-11, 2026."""
         if self is Bucket.WEEK:

@@ -165,9 +165,11 @@ def _ratio(numerator: int, denominator: int) -> float | None:
 
 
 class RollupRow(BaseModel):
-    """One month's cohort (by local collection month at the rollup's offset) in one grid."""
+    """One day's (or, in the monthly rollup, one month's) cohort in one grid: the demands collected
+    that local day (or month) at the rollup's offset from UTC."""
 
-    month: date
+    day: date
+    """The local day (in the monthly rollup, the month's first)."""
     city: str
     district: str
     street: str

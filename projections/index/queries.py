@@ -19,7 +19,7 @@ REJECTION_COLUMNS = model_columns(RejectionRow)
 """The columns of the rejections table, from its row model."""
 
 PLACES = ("city", "district", "street", "community", "grid")
-"""The ladder's places, the rollup's key beside the month (every place dimension is one of them)."""
+"""The ladder's places, the rollups' key beside the day (every place dimension is one of them)."""
 
 _OPEN = ", ".join(f"'{state.value}'" for state in sorted(OPEN))
 _PROMISED = ", ".join(f"'{state.value}'" for state in sorted(PROMISED))
@@ -178,7 +178,7 @@ COHORT_COUNTS: dict[str, str] = {
     "escalations": "COALESCE(SUM(escalations), 0)",
 }
 """How a cohort's figures are counted from its demands' rows, written once: by the rates' scan of
-the index, and by the monthly rollup kept at every write (`rollup_contributions`). A merged
+the index, and by the rollups kept at every write (`rollup_contributions`). A merged
 duplicate is counted as `merged` and nowhere else: one problem is one demand."""
 
 
@@ -260,29 +260,29 @@ def open_overdue_statement(
 
 
 ROLLUP_COLUMNS = model_columns(RollupRow)
-ROLLUP_KEY = ("month", *PLACES)
+ROLLUP_KEY = ("day", *PLACES)
 
 
 def create_rollup(dialect: Dialect, table: str) -> list[str]:
-    """The rollup, keyed by month and place."""
+    """A rollup, keyed by day and place."""
     return [create_table(dialect, table, ROLLUP_COLUMNS, ", ".join(ROLLUP_KEY))]
 
 
 def rollup_contributions(dialect: Dialect, table: str, ids: int) -> str:
-    """What the rows of `ids` demands (`:i0`..) count in the rollup, per month and place (`:offset`)."""
-    month = dialect.bucket_start(Bucket.MONTH, "collected_at", dialect.param("offset"))
+    """What the rows of `ids` demands (`:i0`..) count in the rollups, per local day (at `:offset`)
+    and place."""
+    day = dialect.bucket_start(Bucket.DAY, "collected_at", dialect.param("offset"))
     listed = ", ".join(dialect.param(f"i{n}") for n in range(ids))
     return (
-        f"SELECT {month} AS month, {', '.join(PLACES)}, {_counts_sql()} FROM {dialect.table(table)} "
+        f"SELECT {day} AS day, {', '.join(PLACES)}, {_counts_sql()} FROM {dialect.table(table)} "
         f"WHERE originator_id IN ({listed}) GROUP BY {', '.join(str(n) for n in range(1, 7))}"
     )
 
 
 def rollup_add_statement(dialect: Dialect, table: str) -> str:
-    """Add counts to a month and place of the rollup (negative ones take a changed demand out)."""
+    """Add counts to a day and place of a rollup (negative ones take a changed demand out)."""
     names = list(ROLLUP_COLUMNS)
-    counts = [n for n in COHORT_COUNTS]
-    updates = ", ".join(f"{n} = r.{n} + excluded.{n}" for n in counts)
+    updates = ", ".join(f"{n} = r.{n} + excluded.{n}" for n in COHORT_COUNTS)
     return (
         f"INSERT INTO {dialect.table(table)} AS r ({', '.join(names)}) "
         f"VALUES ({', '.join(dialect.param(n) for n in names)}) "
@@ -291,7 +291,7 @@ def rollup_add_statement(dialect: Dialect, table: str) -> str:
 
 
 def rollup_prune_statement(dialect: Dialect, table: str) -> str:
-    """Drop a month and place left with no demand (they all moved elsewhere)."""
+    """Drop a day and place left with no demand (they all moved elsewhere)."""
     p = dialect.param
     keyed = " AND ".join(f"{n} = {p(n)}" for n in ROLLUP_KEY)
     return f"DELETE FROM {dialect.table(table)} WHERE {keyed} AND collected = 0"
@@ -307,19 +307,19 @@ def rollup_rates_statement(
     until: date | None,
     utc_offset_s: int,
 ) -> Statement:
-    """The rollup's counts per group and month, in [since, until) (local months)."""
+    """A rollup's counts per group and day (or month), of the local days in [since, until)."""
     st = Statement(dialect)
     for n, place in enumerate(each(scope)):
         assert place.place is not None
         st.where(f"{place.place.value} = {{scope{n}}}", **{f"scope{n}": place.name})
     if since is not None:
-        st.where("month >= {since}", since=since)
+        st.where("day >= {since}", since=since)
     if until is not None:
-        st.where("month < {until}", until=until)
+        st.where("day < {until}", until=until)
     st.where("utc_offset_s = {offset}", offset=utc_offset_s)
     sums = ", ".join(f"SUM({name}) AS {name}" for name in COHORT_COUNTS)
     st.sql = (
-        f"SELECT {_key(by)} AS key, month AS period_start, {sums} "
+        f"SELECT {_key(by)} AS key, day AS period_start, {sums} "
         f"FROM {dialect.table(table)}{st.where_sql} GROUP BY 1, 2"
     )
     return st

@@ -32,7 +32,7 @@ class DemandIndexView(View):
         self, db: Database, suffix: str = "", *, indexes: bool = True, utc_offset: timedelta = timedelta(0)
     ) -> None:
         self.utc_offset = utc_offset
-        """The calendar a new rollup counts its months in (a rollup keeps the one it was begun in)."""
+        """The calendar new rollups count their days in (a rollup keeps the one it was begun in)."""
         self._rollup_offset: int | None = None
         self._cache: OrderedDict[UUID, DemandRecord] = OrderedDict()
         self._staged: dict[UUID, DemandRecord] = {}
@@ -43,16 +43,16 @@ class DemandIndexView(View):
 
     @property
     def tables(self) -> tuple[str, ...]:
-        """The index table, the rejected messages, the lookup keys and the monthly rollup."""
-        return ("", "rejections", "keys", "months")
+        """The index table, the rejected messages, the lookup keys and the daily and monthly rollups."""
+        return ("", "rejections", "keys", *ROLLUPS)
 
     def table_statements(self) -> list[str]:
-        """The index table, the rejections, the lookup keys and the rollup, with their keys."""
+        """The index table, the rejections, the lookup keys and the rollups, with their keys."""
         return [
             *queries.create_statements(self.dialect, self.table("")),
             *queries.create_rejections(self.dialect, self.table("rejections")),
             *queries.create_keys(self.dialect, self.table("keys")),
-            *queries.create_rollup(self.dialect, self.table("months")),
+            *(st for rollup in ROLLUPS for st in queries.create_rollup(self.dialect, self.table(rollup))),
         ]
 
     def index_statements(self) -> list[str]:
@@ -69,17 +69,18 @@ class DemandIndexView(View):
             "": (("originator_id",), tuple(queries.COLUMNS)),
             "rejections": (("rejection_id",), tuple(queries.REJECTION_COLUMNS)),
             "keys": (("originator_id", "key"), tuple(queries.KEY_COLUMNS)),
-            "months": (queries.ROLLUP_KEY, tuple(queries.ROLLUP_COLUMNS)),
+            **{rollup: (queries.ROLLUP_KEY, tuple(queries.ROLLUP_COLUMNS)) for rollup in ROLLUPS},
         }
 
     def outdated(self) -> bool:
-        """Whether the index table predates a column of DemandRecord, or the rollup is missing (or
+        """Whether the index table predates a column of DemandRecord, or a rollup is missing (or
         predates one of its counts): views are rebuilt, never migrated."""
         try:
             self.db.select(f"SELECT {', '.join(queries.COLUMNS)} FROM {self.qualified('')} WHERE 1 = 0")
-            self.db.select(
-                f"SELECT {', '.join(queries.ROLLUP_COLUMNS)} FROM {self.qualified('months')} WHERE 1 = 0"
-            )
+            for rollup in ROLLUPS:
+                self.db.select(
+                    f"SELECT {', '.join(queries.ROLLUP_COLUMNS)} FROM {self.qualified(rollup)} WHERE 1 = 0"
+                )
         except Exception:
             return True
         return False
@@ -116,8 +117,8 @@ class DemandIndexView(View):
         self._rejections.append(rejection)
 
     def flush(self, cursor: Cursor) -> None:
-        """Upsert every staged row (and what they count in the monthly rollup), keep the rejections,
-        and write the lookup keys."""
+        """Upsert every staged row (and what they count in the rollups), keep the rejections, and
+        write the lookup keys."""
         if self._staged:
             ids = [str(originator_id) for originator_id in self._staged]
             before = self._contributions(cursor, ids)
@@ -148,7 +149,7 @@ class DemandIndexView(View):
             )
 
     def _contributions(self, cursor: Cursor, ids: list[str]) -> dict[tuple[object, ...], dict[str, int]]:
-        """What the stored rows of these demands count in the rollup, per month and place."""
+        """What the stored rows of these demands count in the rollups, per local day and place."""
         offset = self._calendar(cursor)
         counted: dict[tuple[object, ...], dict[str, int]] = {}
         for start in range(0, len(ids), _CHUNK):
@@ -168,29 +169,32 @@ class DemandIndexView(View):
         before: dict[tuple[object, ...], dict[str, int]],
         after: dict[tuple[object, ...], dict[str, int]],
     ) -> None:
-        """Add to the rollup what the rows written changed: their counts now less their counts before."""
-        changes = []
-        emptied = []
-        for key in sorted(before.keys() | after.keys(), key=str):
-            was, now = before.get(key, {}), after.get(key, {})
-            delta = {name: now.get(name, 0) - was.get(name, 0) for name in queries.COHORT_COUNTS}
-            if any(delta.values()):
-                changes.append(dict(zip(queries.ROLLUP_KEY, key, strict=True)) | delta)
-                if delta["collected"] < 0:
-                    emptied.append(dict(zip(queries.ROLLUP_KEY, key, strict=True)))
-        if changes:
-            offset = self._calendar(cursor)
-            cursor.executemany(
-                queries.rollup_add_statement(self.dialect, self.table("months")),
-                (change | {"utc_offset_s": offset} for change in changes),
-            )
-        if emptied:
-            cursor.executemany(queries.rollup_prune_statement(self.dialect, self.table("months")), emptied)
+        """Add to the rollups what the rows written changed: their counts now less their counts
+        before, per day and, summed, per month."""
+        offset = self._calendar(cursor)
+        daily = _changes(before, after)
+        monthly = _changes(_by_month(before), _by_month(after))
+        for rollup, changes in (("days", daily), ("months", monthly)):
+            table = self.table(rollup)
+            for change in changes:
+                change["day"] = self.dialect.value(change["day"])
+            if changes:
+                cursor.executemany(
+                    queries.rollup_add_statement(self.dialect, table),
+                    (change | {"utc_offset_s": offset} for change in changes),
+                )
+            emptied = [
+                {name: change[name] for name in queries.ROLLUP_KEY}
+                for change in changes
+                if change["collected"] < 0
+            ]
+            if emptied:
+                cursor.executemany(queries.rollup_prune_statement(self.dialect, table), emptied)
 
     def _calendar(self, cursor: Cursor) -> int:
-        """The offset (seconds) the rollup counts its months in: the one it was begun in, else ours."""
+        """The offset (seconds) the rollups count their days in: the one they were begun in, else ours."""
         if self._rollup_offset is None:
-            rows = cursor.execute(f"SELECT utc_offset_s FROM {self.qualified('months')} LIMIT 1").fetchall()
+            rows = cursor.execute(f"SELECT utc_offset_s FROM {self.qualified('days')} LIMIT 1").fetchall()
             self._rollup_offset = (
                 int(rows[0]["utc_offset_s"]) if rows else int(self.utc_offset.total_seconds())
             )
@@ -338,10 +342,11 @@ class DemandIndexView(View):
 
         Cohorts by collection time; `utc_offset` sets the local calendar of the buckets (+8h in
         China). `open_overdue` counts the cohort's open demands past their deadline at `now`.
-        Grouped by a place (or not at all), per month, per year or not at all, over whole local
-        months, the counts come from the monthly rollup and only the demands late at `now` from the
-        index: the same figures as the index's scan (`rollup=False`: the scan alone), in time that
-        does not grow with the store. Raises ValueError for an unknown dimension or bucket.
+        Grouped by a place (or not at all), over whole local days in the views' calendar, the counts
+        come from a rollup (the monthly one for months, years or all at once over whole months, the
+        daily one else) and only the demands late at `now` from the index: the same figures as the
+        index's scan (`rollup=False`: the scan alone), in time that does not grow with the store.
+        Raises ValueError for an unknown dimension or bucket.
         """
         dimension = Dimension(by) if by is not None else None
         bucket = Bucket(per) if per is not None else None
@@ -376,32 +381,30 @@ class DemandIndexView(View):
         now: datetime,
         utc_offset: timedelta,
     ) -> list[dict[str, Any]] | None:
-        """The rates' counts from the rollup, or None where it cannot answer (then the index is scanned)."""
-        if (by is not None and by.value not in queries.PLACES) or per not in (
-            None,
-            Bucket.MONTH,
-            Bucket.YEAR,
-        ):
+        """The rates' counts from a rollup, or None where none can answer (then the index is scanned)."""
+        if by is not None and by.value not in queries.PLACES:
             return None
-        months = [_local_month(moment, utc_offset) for moment in (since, until) if moment is not None]
-        if None in months:
-            return None  # a window that does not fall on whole local months
+        bounds = [_local_day(moment, utc_offset) for moment in (since, until) if moment is not None]
+        if None in bounds:
+            return None  # a window that does not fall on whole local days
+        monthly = per in (None, Bucket.MONTH, Bucket.YEAR) and all(day.day == 1 for day in bounds if day)
+        rollup = "months" if monthly else "days"
         offset = int(utc_offset.total_seconds())
         try:
-            held = self.db.select(f"SELECT utc_offset_s FROM {self.qualified('months')} LIMIT 1")
+            held = self.db.select(f"SELECT utc_offset_s FROM {self.qualified(rollup)} LIMIT 1")
         except Exception:
             return None  # no rollup (yet): the index answers
         if held and int(held[0]["utc_offset_s"]) != offset:
             return None  # counted in another calendar
-        local = {"since": _local_month(since, utc_offset), "until": _local_month(until, utc_offset)}
         st = queries.rollup_rates_statement(
-            self.dialect, self.table("months"), by=by, scope=scope, utc_offset_s=offset, **local
-        )
+            self.dialect, self.table(rollup), by=by, scope=scope, utc_offset_s=offset,
+            since=_local_day(since, utc_offset), until=_local_day(until, utc_offset),
+        )  # fmt: skip
         figures: dict[tuple[str | None, date | None], dict[str, int]] = {}
         for row in self.db.select(st.sql, st.params):
-            month = _day(row["period_start"])
-            assert month is not None
-            start = None if per is None else month if per is Bucket.MONTH else month.replace(month=1)
+            day = _day(row["period_start"])
+            assert day is not None
+            start = per.start(day) if per is not None else None
             counts = figures.setdefault((row["key"], start), dict.fromkeys(queries.COHORT_COUNTS, 0))
             for name in queries.COHORT_COUNTS:
                 counts[name] += int(row[name])
@@ -482,12 +485,44 @@ class DemandIndexView(View):
         return board
 
 
-def _local_month(moment: datetime | None, utc_offset: timedelta) -> date | None:
-    """The local month `moment` begins, if it is the very start of one (else None)."""
+ROLLUPS = ("days", "months")
+"""The rollups beside the index: the cohorts' counts per local day and grid, and per local month."""
+
+
+def _local_day(moment: datetime | None, utc_offset: timedelta) -> date | None:
+    """The local day `moment` begins, if it is the very start of one (else None)."""
     if moment is None:
         return None
     local = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(timezone(utc_offset))
-    return local.date() if local.day == 1 and local.time() == time(0) else None
+    return local.date() if local.time() == time(0) else None
+
+
+Counted = dict[tuple[object, ...], dict[str, int]]
+"""Counts per rollup key (day and places)."""
+
+
+def _by_month(counted: Counted) -> Counted:
+    """Daily counts summed per month (keyed by the month's first day)."""
+    months: Counted = {}
+    for (day, *places), counts in counted.items():
+        first = _day(day)
+        assert first is not None
+        key = (first.replace(day=1), *places)
+        summed = months.setdefault(key, dict.fromkeys(queries.COHORT_COUNTS, 0))
+        for name, value in counts.items():
+            summed[name] += value
+    return months
+
+
+def _changes(before: Counted, after: Counted) -> list[dict[str, Any]]:
+    """What to add to a rollup, key by key, for its counts to go from `before` to `after`."""
+    changes = []
+    for key in sorted(before.keys() | after.keys(), key=str):
+        was, now = before.get(key, {}), after.get(key, {})
+        delta = {name: now.get(name, 0) - was.get(name, 0) for name in queries.COHORT_COUNTS}
+        if any(delta.values()):
+            changes.append(dict(zip(queries.ROLLUP_KEY, key, strict=True)) | delta)
+    return changes
 
 
 def _day(value: object) -> date | None:
