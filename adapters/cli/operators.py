@@ -176,7 +176,9 @@ def overdue(
         return
     columns = ["demand", "title", "priority", "state", "rung", "responsible", "promised by", "limit",
                "late by", "escalations"]  # fmt: skip
-    shown = f"{offset + 1} to {offset + len(rows)}" if (offset or more) and rows else str(len(rows))
+    shown = str(len(rows))
+    if (offset or more) and rows:
+        shown = f"{offset + 1} to {offset + len(rows)}" if len(rows) > 1 else f"{offset + 1}"
     if more:
         console.print(f"[dim]more on the board: --offset {offset + limit}[/dim]")
     console.print(

@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from api_harness import ApiStack
 
+from adapters.http.console import lists
+
 pytestmark = [pytest.mark.integration, pytest.mark.devserver]
 
 DESKTOP = {"width": 1280, "height": 900}
@@ -64,23 +66,38 @@ def fetched_only_from(page: Any, stack: ApiStack) -> None:
 
 
 async def test_an_operator_finds_an_overdue_demand_on_the_board_escalates_it_and_sees_the_new_rung(
-    console_stack: ApiStack, browser: Any, shots: Path
+    console_stack: ApiStack, browser: Any, shots: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     stack = console_stack
     urgent = stack.id("urgent")
     async with stack.client(stack.admin) as admin:
         body = stack.demand("urgent", priority="major", title="楼道漏水 Water leaking in the stairwell")
         assert (await admin.post("/api/demands", json=body)).status_code == 202
-    await stack.indexed(urgent, state="collected")
-    await stack.stop_worker()  # nobody minds the timers for a while: the demand sits overdue
-    await asyncio.sleep(5)
+        await asyncio.sleep(1)  # the two after it are less late: the board lists them after it
+        for n in (2, 3):
+            later = stack.demand(f"urgent-{n}", priority="major", title=f"路灯不亮 #{n} Street light out")
+            assert (await admin.post("/api/demands", json=later)).status_code == 202
+    await stack.indexed(stack.id("urgent-3"), state="collected")
+    await stack.stop_worker()  # nobody minds the timers for a while: the demands sit overdue
+    await asyncio.sleep(6)
+    monkeypatch.setattr(lists, "BOARD_PAGE", 2)  # pages of two, to see the next one
 
     page = await signed_in(browser, stack, "op-zhang", DESKTOP, shots=shots)
     assert page.url.endswith("/console/board")  # operators land on the board
     row = page.locator("#overdue tr", has_text="楼道漏水")
     await row.wait_for()
     assert await row.locator(".rung").inner_text() == "社区"
+    assert await page.locator("#overdue tbody tr").count() == 2
     await photograph(page, shots, "board-desktop")
+    await page.click("#board-pages a")  # the next page: the least late of the three
+    await page.wait_for_load_state("networkidle")
+    assert await page.locator("#overdue tbody tr").count() == 1
+    assert "路灯不亮 #" in await page.locator("#overdue tbody").inner_text()
+    assert await page.locator("#board-pages a").inner_text() in ("上一页", "Previous")
+    await photograph(page, shots, "board-second-page-desktop")
+    await page.click("#board-pages a")
+    await page.wait_for_load_state("networkidle")
+    await row.wait_for()  # back on the first page
 
     await stack.start_worker()  # the timer catches up: the demand goes up a rung by itself
     await stack.indexed(urgent, level="street")
