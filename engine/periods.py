@@ -111,9 +111,9 @@ class Bucket(StrEnum):
 
     def label(self, start: date) -> str:
         """How a bucket starting on `start` is written: 2026-11-02, 2026-W45, 2026-11, 2026."""
+        if self is Bucket.DAY:
+            return start.isoformat()
         if self is Bucket.WEEK:
             year, week, _ = start.isocalendar()
             return f"{year}-W{week:02d}"
-        return {Bucket.DAY: start.isoformat(), Bucket.MONTH: start.strftime("%Y-%m")}.get(
-            self, str(start.year)
-        )
+        return f"{start.year:04d}-{start.month:02d}" if self is Bucket.MONTH else str(start.year)

@@ -142,6 +142,17 @@ def index_statements(dialect: Dialect, table: str) -> list[str]:
             f"({LATE_FROM}), demand_id, collected_at, {', '.join(PLACES)}, state",
             where=f"state IN ({_OPEN})",
         ),
+        # The same, one place at a time: a community's (street's ...) board, read in order.
+        *(
+            create_index(
+                dialect,
+                table,
+                f"late_{place}",
+                f"{place}, ({LATE_FROM}), demand_id",
+                where=f"state IN ({_OPEN})",
+            )
+            for place in ("community", "grid", "street", "district")
+        ),
         # The open demands by their next deadline: what falls due when (`list --due`).
         create_index(dialect, table, "due", "next_due_at, demand_id", where=f"state IN ({_OPEN})"),
     ]
