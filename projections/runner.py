@@ -352,6 +352,7 @@ class ProjectionRunner:
                     # Step through the failed page one event at a time: everything before the
                     # event that fails is committed, and the view stops exactly before it.
                     self._process(page, projection, view, careful=True)
+                page = None  # its events go before the next page is read: one page held, not two
                 if self._failed_at is not None and self.position >= self._failed_at:
                     self._failed_at = None
                     with self._progress:
