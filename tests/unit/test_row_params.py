@@ -21,6 +21,8 @@ class Row(BaseModel):
 
 def test_conversions_stay_bounded_and_right(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sql, "CONVERSIONS_KEPT", 5)
+    monkeypatch.setattr(sql, "_converted", {})  # what other tests converted is not this one's
+    monkeypatch.setattr(sql, "_converted_before", {})
     dialect = SQLiteDialect()
     start = datetime(2025, 1, 1, tzinfo=UTC)
     rows = [Row(id=uuid.uuid4(), at=start + timedelta(seconds=n), n=n) for n in range(40)]
