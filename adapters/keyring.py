@@ -19,6 +19,7 @@ import os
 import sqlite3
 import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,6 +38,12 @@ from engine.sealing import open_who, seal_who
 
 CACHE_SECONDS = 30.0
 """How long a process trusts what it read of a key (so a forgotten key is gone everywhere after this)."""
+
+CACHE_ENTRIES = 20_000
+"""How many keys (and residents' live keys) a process keeps at most, the longest held going first:
+a replay reads every resident's key once, and would otherwise keep them all. Four times the keys a
+rebuild's page can ask for at once (`REBUILD_PAGE_SIZE` events), so the keys a page read together
+are still there when its events are decoded."""
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS {t} (
@@ -90,7 +97,7 @@ class ResidentKeyring:
         self._wrappers[self._wrap_id] = AESGCM(current)
         self._table = f"{schema}.resident_keys" if schema else "resident_keys"
         self._lock = threading.Lock()
-        self._cache: dict[str, tuple[float, Any]] = {}
+        self._cache: OrderedDict[str, tuple[float, Any]] = OrderedDict()
         self._postgres = postgres is not None
         if postgres is not None:
             from psycopg.rows import dict_row
@@ -289,9 +296,10 @@ class ResidentKeyring:
 
     def _keep(self, name: str, value: Any) -> None:
         with self._lock:
-            if len(self._cache) > 100_000:
-                self._cache.clear()
             self._cache[name] = (monotonic(), value)
+            self._cache.move_to_end(name)
+            while len(self._cache) > CACHE_ENTRIES:
+                self._cache.popitem(last=False)
 
     def _run(self, sql: str, params: Sequence[object] = ()) -> list[Any]:
         with self._cursor() as cursor:

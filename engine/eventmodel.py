@@ -27,7 +27,7 @@ from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
 from eventsourcing.utils import Environment, get_topic, resolve_topic
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine.sealing import PERSONAL_FIELDS, Sealer, is_sealed
+from engine.sealing import PERSONAL_FIELDS, Sealer, forgotten_dump, is_sealed
 
 ACTOR: ContextVar[str | None] = ContextVar("actor", default=None)
 """Who is acting, as the store verified it; every event triggered meanwhile records it."""
@@ -127,8 +127,13 @@ class PydanticMapper(Mapper[UUID]):
                 values.extend(data.get(name) for name in personal)
         self.sealer.prefetch(values)
 
-    def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
-        """Decrypt, decompress, decode, open residents and validate back into the event class."""
+    def to_domain_event(
+        self, stored_event: StoredEvent, *, residents: bool = True
+    ) -> DomainEventProtocol[UUID]:
+        """Decrypt, decompress, decode, open residents and validate back into the event class.
+
+        Without `residents`, a sealed resident is not opened but read as forgotten (no key asked
+        for, nothing decrypted): for a reader that never looks at residents (the points view)."""
         stored_state = stored_event.state
         event_class = resolve_topic(stored_event.topic)
         personal = personal_fields(event_class)
@@ -144,6 +149,9 @@ class PydanticMapper(Mapper[UUID]):
         data = self.transcoder.decode(stored_state)
         for name in personal:
             if is_sealed(data.get(name)):
+                if not residents:
+                    data[name] = forgotten_dump()
+                    continue
                 if self.sealer is None:
                     raise SealedResidentError(
                         f"{stored_event.topic} holds a sealed resident: open the store with residents' keys"

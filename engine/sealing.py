@@ -58,6 +58,11 @@ class ResidentKeys(Protocol):
         ...
 
 
+def forgotten_dump() -> dict[str, Any]:
+    """`FORGOTTEN`'s JSON, as opening a resident whose key is gone gives it."""
+    return dict(_FORGOTTEN_DUMP)
+
+
 def is_sealed(value: Any) -> bool:
     """Whether a resident's JSON is sealed (or marked forgotten) rather than plain."""
     return isinstance(value, dict) and (SEALED in value or FORGOTTEN_MARK in value)
@@ -99,7 +104,7 @@ class Sealer:
         kid = value.get("kid")
         key = self.keys.find(kid) if isinstance(kid, str) and SEALED in value else None
         if key is None:
-            return dict(_FORGOTTEN_DUMP)
+            return forgotten_dump()
         opened = orjson.loads(_decrypt(key, kid, str(value[SEALED])))  # type: ignore[arg-type]
         if not isinstance(opened, dict):
             raise SealError(f"sealed resident {kid} does not hold a resident")

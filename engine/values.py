@@ -78,6 +78,8 @@ _LINE_BREAKS = re.compile("[\t\n\r\u2028\u2029]+")
 def _one_line(value: object) -> object:
     """Single-line text: line breaks and tabs become a space, other control characters go."""
     if isinstance(value, str):
+        if value.isprintable():  # none of them (they are all unprintable): most text, and quicker
+            return value
         return _CONTROL.sub("", _LINE_BREAKS.sub(" ", value))
     return value
 
@@ -85,6 +87,8 @@ def _one_line(value: object) -> object:
 def _multi_line(value: object) -> object:
     """Multi-line text: keeps line breaks (as \\n) and tabs, drops every other control character."""
     if isinstance(value, str):
+        if value.isprintable():
+            return value
         return _CONTROL.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
     return value
 

@@ -20,11 +20,14 @@ class Projection(Generic[V]):
     """Keeps one view from events: `process_event` stages the view's changes for one event.
 
     `topics` (event topics) limits what the runner reads from the store for it (the database passes
-    the others over); empty means every event.
+    the others over); empty means every event. A projection that never looks at residents' personal
+    data says so (`residents = False`): its events are decoded without opening the sealed residents
+    (each reads as forgotten), so no key is read and nothing decrypted for it.
     """
 
     name: ClassVar[str]
     topics: ClassVar[tuple[str, ...]] = ()
+    residents: ClassVar[bool] = True
 
     def __init__(self, view: V) -> None:
         self.view = view

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from time import monotonic
 from typing import Any, Generic, TypeVar
 
@@ -44,19 +45,28 @@ class Page:
     `end` is the last position of the store the page covers: its last notification's, or, for a
     page of some topics only that came back short, the last position that was committed when it
     was read (the notifications of other topics up to there were passed over in the database).
+    Without `residents`, sealed residents are decoded as forgotten, not opened (see
+    `Projection.residents`).
     """
 
-    def __init__(self, notifications: Sequence[Any], store: Demands, end: int) -> None:
+    def __init__(
+        self, notifications: Sequence[Any], store: Demands, end: int, residents: bool = True
+    ) -> None:
         self.notifications = notifications
         self.end = end
-        self._store = store
         self._events: list[Any] = [None] * len(notifications)
+        mapper = store.mapper
+        self._decode: Callable[[Any], Any] = (
+            mapper.to_domain_event
+            if residents or not isinstance(mapper, PydanticMapper)
+            else partial(mapper.to_domain_event, residents=False)
+        )
 
     def event(self, index: int) -> Any:
         """The domain event of the notification at `index` (decoded by whichever runner asks first)."""
         event = self._events[index]
         if event is None:
-            event = self._events[index] = self._store.mapper.to_domain_event(self.notifications[index])
+            event = self._events[index] = self._decode(self.notifications[index])
         return event
 
 
@@ -78,10 +88,17 @@ class NotificationFeed:
         self._pages: OrderedDict[_Key, Future[Page]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def page(self, after: int, limit: int, stop: int | None = None, topics: Sequence[str] = ()) -> Page:
+    def page(
+        self,
+        after: int,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        residents: bool = True,
+    ) -> Page:
         """Up to `limit` notifications after position `after` (and at most up to `stop`), of `topics`
-        only if any are given."""
-        key = (after, limit, stop, tuple(sorted(set(topics))))
+        only if any are given; without `residents`, decoded without opening residents."""
+        key = (after, limit, stop, tuple(sorted(set(topics))), residents)
         with self._lock:
             future = self._pages.get(key)
             reader = future is None
@@ -92,7 +109,7 @@ class NotificationFeed:
         return self._read(key, future) if reader else future.result()
 
     def _read(self, key: _Key, future: Future[Page]) -> Page:
-        after, limit, stop, topics = key
+        after, limit, stop, topics, residents = key
         recorder = self.store.recorder
         try:
             if topics:
@@ -110,13 +127,13 @@ class NotificationFeed:
             future.set_exception(error)
             raise
         mapper = self.store.mapper
-        if isinstance(mapper, PydanticMapper):
+        if residents and isinstance(mapper, PydanticMapper):
             mapper.prefetch_keys(notifications)  # one keyring query a page, not one per resident
         if notifications and (len(notifications) == limit or not topics):
             end = notifications[-1].id
         else:
             end = after if stop is None else max(after, stop)  # a short page of some topics
-        page = Page(notifications, self.store, end)
+        page = Page(notifications, self.store, end, residents)
         if len(notifications) < limit:
             with self._lock:
                 self._pages.pop(key, None)
@@ -124,8 +141,8 @@ class NotificationFeed:
         return page
 
 
-_Key = tuple[int, int, int | None, tuple[str, ...]]
-"""A page's key in the feed: after, limit, stop, topics."""
+_Key = tuple[int, int, int | None, tuple[str, ...], bool]
+"""A page's key in the feed: after, limit, stop, topics, residents."""
 
 
 @dataclass(frozen=True)
@@ -306,6 +323,7 @@ class ProjectionRunner:
                 self._progress.notify_all()
             self.ready.set()
             topics = tuple(projection.topics)  # read from the store for it, the others left there
+            residents = projection.residents
             checked = monotonic()
             while not self._stopping.is_set():
                 if monotonic() - checked > 5:
@@ -313,7 +331,11 @@ class ProjectionRunner:
                         raise RuntimeError(f"lost the writer lock of view {self.name}")
                     checked = monotonic()
                 done = self.until is not None and self.position >= self.until
-                page = None if done else self.feed.page(self.position, self.page_size, self.until, topics)
+                page = (
+                    None
+                    if done
+                    else self.feed.page(self.position, self.page_size, self.until, topics, residents)
+                )
                 if page is None or page.end <= self.position:
                     if not view.indexed:
                         view.create_indexes()
@@ -336,6 +358,7 @@ class ProjectionRunner:
                     # Step through the failed page one event at a time: everything before the
                     # event that fails is committed, and the view stops exactly before it.
                     self._process(page, projection, view, careful=True)
+                page = None  # its events go before the next page is read: one page held, not two
                 if self._failed_at is not None and self.position >= self._failed_at:
                     self._failed_at = None
                     with self._progress:

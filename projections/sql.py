@@ -173,7 +173,13 @@ class PostgresDialect(Dialect):
 
 _PLAIN = frozenset({str, int, float, bool, type(None)})
 _CACHED = frozenset({datetime, UUID})
+_MISSING = object()
+CONVERSIONS_KEPT = 10_000
+"""Converted times and ids remembered, per generation: the values converted since the last turn,
+and those of the generation before (a value found there moves to the new one). At most twice this
+many are held, so a replay's memory does not grow with the store."""
 _converted: dict[tuple[type[Dialect], object], object] = {}
+_converted_before: dict[tuple[type[Dialect], object], object] = {}
 
 
 def row_params(dialect: Dialect, row: BaseModel) -> dict[str, object]:
@@ -189,11 +195,16 @@ def row_params(dialect: Dialect, row: BaseModel) -> dict[str, object]:
             params[name] = v
         elif kind in _CACHED:
             key = (type(dialect), v)
-            converted = _converted.get(key, _converted)
-            if converted is _converted:
-                if len(_converted) > 100_000:
+            converted = _converted.get(key, _MISSING)
+            if converted is _MISSING:
+                converted = _converted_before.get(key, _MISSING)
+                if converted is _MISSING:
+                    converted = dialect.value(v)
+                if len(_converted) >= CONVERSIONS_KEPT:
+                    _converted_before.clear()
+                    _converted_before.update(_converted)
                     _converted.clear()
-                converted = _converted[key] = dialect.value(v)
+                _converted[key] = converted
             params[name] = converted
         else:
             params[name] = v.value if isinstance(v, Enum) else dialect.value(v)

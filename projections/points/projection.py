@@ -41,6 +41,7 @@ class PointsProjection(Projection[PointsView]):
         get_topic(cls)
         for cls in (Collected, Amended, Claimed, Released, Reassigned, Handled, Commended, Closed, Reopened)
     )
+    residents = False  # prices places, posts and members, never the residents who reported
 
     def __init__(self, view: PointsView, policy: PointsPolicy) -> None:
         super().__init__(view)

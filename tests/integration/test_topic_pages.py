@@ -77,3 +77,23 @@ def test_a_runner_of_some_topics_reaches_the_last_position_with_the_view_of_ever
         assert PointsView(db, "_topics").ledger()  # the comparison compared something
     finally:
         db.close()
+
+
+def test_a_page_without_residents_reads_them_as_forgotten_and_asks_the_keyring_nothing(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engine.values import FORGOTTEN
+
+    assert PointsProjection.residents is False  # the points never read who reported a demand
+    with story_on(settings) as story:
+        mixed_history(story, range(3), T0)
+        keys = story.app.mapper.sealer.keys  # type: ignore[attr-defined]
+        asked: list[str] = []
+        for name in ("find", "find_many"):
+            monkeypatch.setattr(keys, name, lambda *a, _name=name: asked.append(_name))
+        page = NotificationFeed(story.app).page(0, 10_000, residents=False)
+        events: list[Any] = [page.event(i) for i in range(len(page.notifications))]
+        collected = [e for e in events if type(e).__name__ == "Collected"]
+        assert collected
+        assert all(e.resident == FORGOTTEN for e in collected)
+        assert asked == []
