@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from time import perf_counter
 from typing import Any
 
+from adapters import heap
 from adapters.bootstrap import System
 from bench.figures import Report
 from bench.history import COMMUNITIES, MEMBERS, START
@@ -60,6 +61,7 @@ def run(report: Report, system: System, suffix: str, prefix: str) -> None:
     """Time every query on the views with `suffix`; figures named `<prefix>.<query>_p50|p99`."""
     index = DemandIndexView(system.views_database(), suffix, utc_offset=system.utc_offset)
     points = PointsView(system.views_database(), suffix)
+    heap.settle()  # as the API server does once it has started: the process's load kept out of sweeps
     try:
         for name, query in queries(index, points).items():
             query()  # warm the connection and the statement cache
@@ -77,6 +79,7 @@ def run(report: Report, system: System, suffix: str, prefix: str) -> None:
         if system.settings.store == "sqlite":
             report.notes[f"{prefix}.plans"] = sqlite_plans(index, suffix)
     finally:
+        heap.unsettle()
         index.close()
         points.close()
 

@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
+from adapters import heap
 from adapters.bootstrap import System
 from adapters.http import errors
 from adapters.http.pushing import Pusher
@@ -156,11 +157,13 @@ class ApiServer:
                 )
             await asyncio.sleep(0.05)
         self.url = address(self.system, bound_port(self.server))
+        heap.settle()  # started: what it loaded stays out of later full collections (tail latency)
         get_logger("http").info("http api listening", url=self.url)
         return self.url
 
     async def stop(self) -> None:
         """Finish the requests in flight (a few seconds at most) and stop listening."""
+        heap.unsettle()
         self.server.should_exit = True
         if self._task is not None:
             with contextlib.suppress(asyncio.CancelledError, SystemExit):
