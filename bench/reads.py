@@ -27,14 +27,12 @@ REPEAT = 200
 BESIDE_THE_TARGET = frozenset({"rates_community_per_day_one_month"})
 """Reads measured to show what the rollup does not answer (per day: counted from the demand rows),
 not among the target's (the ticket list, the board, rates by community and month, points)."""
-OFFSET = timedelta(hours=8)
-"""The calendar of the rates (Karamay's): the one the rebuilt views keep their monthly rollup in."""
 
 
 def queries(index: DemandIndexView, points: PointsView) -> dict[str, Callable[[], Any]]:
     """The reads operators, analysts and members make most, as the CLI makes them."""
     community = Scope.parse(f"community:{COMMUNITIES[7]}")
-    first = START.astimezone(timezone(OFFSET)).replace(day=1, hour=0)  # the first local month
+    first = START.astimezone(timezone(index.utc_offset)).replace(day=1, hour=0)  # the first local month
     month = (first, (first + timedelta(days=32)).replace(day=1))  # full at every size
     now = START + timedelta(days=120)
     member = MEMBERS[17]
@@ -45,13 +43,13 @@ def queries(index: DemandIndexView, points: PointsView) -> dict[str, Callable[[]
         "overdue_board_everywhere": lambda: index.overdue(now=now),
         "overdue_board_everywhere_page_20": lambda: index.overdue(now=now, offset=950),
         "rates_community_one_month": lambda: index.rates(
-            by="community", since=month[0], until=month[1], now=now, utc_offset=OFFSET
+            by="community", since=month[0], until=month[1], now=now, utc_offset=index.utc_offset
         ),
         "rates_community_per_month": lambda: index.rates(
-            by="community", per="month", now=now, utc_offset=OFFSET
+            by="community", per="month", now=now, utc_offset=index.utc_offset
         ),
         "rates_community_per_day_one_month": lambda: index.rates(
-            by="community", per="day", since=month[0], until=month[1], now=now, utc_offset=OFFSET
+            by="community", per="day", since=month[0], until=month[1], now=now, utc_offset=index.utc_offset
         ),
         "member_points": lambda: (points.earned(member), points.recent(AccountKind.MEMBER, member, 10)),
     }
@@ -114,7 +112,7 @@ def sqlite_plans(index: DemandIndexView, suffix: str) -> dict[str, str]:
         "overdue_board_everywhere": q.overdue_statement(
             index.dialect, table, horizon=now, scope=None, priority=None, level=None, limit=50
         ),
-        "rates_open_overdue_one_month": q.open_overdue_statement(
+        "rates_open_overdue_one_month": q.rates_statement(
             index.dialect,
             table,
             by=Dimension.COMMUNITY,
@@ -123,7 +121,8 @@ def sqlite_plans(index: DemandIndexView, suffix: str) -> dict[str, str]:
             since=START,
             until=START + timedelta(days=31),
             now=now,
-            utc_offset=OFFSET,
+            utc_offset=index.utc_offset,
+            late_only=True,
         ),
     }
     plans = {}

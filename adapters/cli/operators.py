@@ -151,7 +151,9 @@ def overdue(
     due_within: DueWithin = None,
     as_of_text: AsOf = None,
     limit: Annotated[int, typer.Option(min=1, max=10_000, help="Rows in the page.")] = 50,
-    offset: Annotated[int, typer.Option(min=0, help="Rows of the board before the page.")] = 0,
+    offset: Annotated[
+        int, typer.Option(min=0, max=10_000_000, help="Rows of the board before the page.")
+    ] = 0,
     as_json: Json = False,
 ) -> None:
     """Open demands past (or near) their promise, most overdue first (with --as-of: the board then),

@@ -6,10 +6,20 @@ A value that cannot be read is a BadRequestError (400) naming the parameter.
 from __future__ import annotations
 
 from datetime import datetime, timedelta, tzinfo
+from typing import Annotated
+
+from fastapi import Query
 
 from adapters.http.errors import BadRequestError
 from engine.periods import Period
 from engine.scope import Scope
+
+MAX_OFFSET = 10_000_000
+"""The deepest a page may start (rows before it): beyond any listing, and a number every database
+takes (a larger one would overflow its integer and fail the query)."""
+
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows before the page.")]
+"""Where a page starts, as every paged listing takes it."""
 
 
 def scope(text: str | None) -> Scope:

@@ -208,63 +208,36 @@ def rates_statement(
     until: datetime | None,
     now: datetime,
     utc_offset: timedelta,
+    late_only: bool = False,
 ) -> Statement:
     """One aggregate query over the index: counts per group and calendar bucket of the collection date.
 
     `open_overdue` counts the demands open and past their promise at `now`. The rates are derived
-    from these counts in one place, `RateRow`.
+    from these counts in one place, `RateRow`. `late_only`: that count alone, read from the open
+    demands' lateness index (`late`), so its cost follows the demands late now, not the store
+    (the rollups hold the other counts).
     """
     st = Statement(dialect)
-    filters(st, scope=scope, since=since, until=until)
-    key = _key(by)
-    bucket = _bucket(st, per, utc_offset)
     overdue = overdue_at(st.bind("now", now))
+    if late_only:
+        st.clauses.append(overdue)
+    filters(st, scope=scope, since=since, until=until)
+    key = f"COALESCE({by.value}, '(none)')" if by is not None else "NULL"
+    bucket = "NULL"
+    if per is not None:
+        bucket = dialect.bucket_start(per, "collected_at", st.bind("offset", int(utc_offset.total_seconds())))
+    counts = "COUNT(*)" if late_only else f"{_counts_sql()}, {_count(overdue)}"
     st.sql = (
-        f"SELECT {key} AS key, {bucket} AS period_start, {_counts_sql()}, "
-        f"{_count(overdue)} AS open_overdue "
-        f"FROM {dialect.table(table)}{st.where_sql}{_grouping(by, per)}"
+        f"SELECT {key} AS key, {bucket} AS period_start, {counts} AS open_overdue "
+        f"FROM {dialect.table(table)}{st.where_sql}" + _grouping(by, per)
     )
     return st
-
-
-def _key(by: Dimension | None) -> str:
-    return f"COALESCE({by.value}, '(none)')" if by is not None else "NULL"
-
-
-def _bucket(st: Statement, per: Bucket | None, utc_offset: timedelta, column: str = "collected_at") -> str:
-    if per is None:
-        return "NULL"
-    return st.dialect.bucket_start(per, column, st.bind("offset", int(utc_offset.total_seconds())))
 
 
 def _grouping(by: object, per: object) -> str:
     # Grouped by output position: PostgreSQL would not match a parameterised expression to itself.
     grouping = [pos for pos, used in (("1", by), ("2", per)) if used is not None]
     return f" GROUP BY {', '.join(grouping)}" if grouping else ""
-
-
-def open_overdue_statement(
-    dialect: Dialect,
-    table: str,
-    *,
-    by: Dimension | None,
-    per: Bucket | None,
-    scope: Places,
-    since: datetime | None,
-    until: datetime | None,
-    now: datetime,
-    utc_offset: timedelta,
-) -> Statement:
-    """The demands open and past their promise at `now`, counted per group and bucket: read from the
-    open demands' lateness index (`late`), so its cost follows the demands late now, not the store."""
-    st = Statement(dialect)
-    st.clauses.append(overdue_at(st.bind("now", now)))
-    filters(st, scope=scope, since=since, until=until)
-    st.sql = (
-        f"SELECT {_key(by)} AS key, {_bucket(st, per, utc_offset)} AS period_start, "
-        f"COUNT(*) AS open_overdue FROM {dialect.table(table)}{st.where_sql}{_grouping(by, per)}"
-    )
-    return st
 
 
 # ---- the monthly rollup: the cohorts' counts per local month and place, kept at every write ----
@@ -320,9 +293,7 @@ def rollup_rates_statement(
 ) -> Statement:
     """A rollup's counts per group and day (or month), of the local days in [since, until)."""
     st = Statement(dialect)
-    for n, place in enumerate(each(scope)):
-        assert place.place is not None
-        st.where(f"{place.place.value} = {{scope{n}}}", **{f"scope{n}": place.name})
+    filters(st, scope=scope)
     if since is not None:
         st.where("day >= {since}", since=since)
     if until is not None:
@@ -330,7 +301,7 @@ def rollup_rates_statement(
     st.where("utc_offset_s = {offset}", offset=utc_offset_s)
     sums = ", ".join(f"SUM({name}) AS {name}" for name in COHORT_COUNTS)
     st.sql = (
-        f"SELECT {_key(by)} AS key, day AS period_start, {sums} "
+        f"SELECT {'NULL' if by is None else by.value} AS key, day AS period_start, {sums} "
         f"FROM {dialect.table(table)}{st.where_sql} GROUP BY 1, 2"
     )
     return st

@@ -410,9 +410,9 @@ class DemandIndexView(View):
                 counts[name] += int(row[name])
         if by is None and per is None and not figures:
             figures[(None, None)] = dict.fromkeys(queries.COHORT_COUNTS, 0)  # as the scan: one row
-        late = queries.open_overdue_statement(
+        late = queries.rates_statement(
             self.dialect, self.table(""), by=by, per=per, scope=scope,
-            since=since, until=until, now=now, utc_offset=utc_offset,
+            since=since, until=until, now=now, utc_offset=utc_offset, late_only=True,
         )  # fmt: skip
         overdue = {
             (row["key"], _day(row["period_start"])): int(row["open_overdue"])

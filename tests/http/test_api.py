@@ -155,6 +155,8 @@ async def test_the_ticket_list_pages_and_filters_and_the_boards_answer(
         assert paged == [row["demand_id"] for row in whole]  # pages in the board's order
         refused = await admin.get("/api/overdue", params={"limit": 0})
         assert refused.status_code == 400  # a page holds at least one row
+        for path in ("/api/overdue", "/api/due", "/api/demands"):  # deeper than a database's integer
+            assert (await admin.get(path, params={"offset": 10**20})).status_code == 400, path
         assert (await admin.get("/api/overdue")).json() == []
         zone = stack.system.local_zone
         tomorrow = datetime.now(zone).date() + timedelta(days=1)

@@ -42,7 +42,7 @@ async def board(
     who: Viewer,
     scope: str | None = None,
     refresh: int | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: params.Offset = 0,
 ) -> Response:
     """The overdue board (a page of it) and what is due today, in the viewer's places; htmx
     refreshes the rows."""
@@ -54,7 +54,7 @@ async def board(
 
 @router.get("/board/rows", response_class=HTMLResponse)
 async def board_rows(
-    request: Request, who: Viewer, scope: str | None = None, offset: Annotated[int, Query(ge=0)] = 0
+    request: Request, who: Viewer, scope: str | None = None, offset: params.Offset = 0
 ) -> Response:
     """The board's two tables alone (what htmx swaps in every few seconds)."""
     return fragment(request, "_board_rows.html.j2", **await _board_rows(request, who, scope, offset))
@@ -84,7 +84,7 @@ async def demands(
     scope: str | None = None,
     open_only: Annotated[bool, Query(alias="open")] = False,
     mine: bool = False,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: params.Offset = 0,
 ) -> Response:
     """The ticket list: a demand id opens it; words search titles; filters narrow; pages of 25."""
     services = services_of(request)

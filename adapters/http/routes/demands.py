@@ -105,7 +105,7 @@ async def demands(
         Query(description="Next deadline today, tomorrow, this week, or in a period (soonest first)."),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: params.Offset = 0,
 ) -> DemandPage:
     """Demands matching every filter given, most recently collected first, within the asker's places."""
     places = services.listing(who, Act.READ, params.scope(scope))

@@ -38,7 +38,7 @@ async def overdue(
     level: Level | None = None,
     due_within: Annotated[str | None, Query(description="Also those due within 6h, 1d ...")] = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="Rows in the page.")] = 50,
-    offset: Annotated[int, Query(ge=0, description="Rows of the board before the page.")] = 0,
+    offset: params.Offset = 0,
 ) -> list[OverdueRow]:
     """A page of the open demands past (or, with `due_within`, near) their deadline, most overdue
     first: `limit` rows (50 unless asked) after the first `offset`."""
@@ -103,7 +103,7 @@ async def due(
     services: Svc,
     scope: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="Rows in the page.")] = 50,
-    offset: Annotated[int, Query(ge=0, description="Rows before the page.")] = 0,
+    offset: params.Offset = 0,
 ) -> list[OverdueRow]:
     """A page of the open demands not yet overdue whose deadline falls before the end of the local
     day, soonest first."""
