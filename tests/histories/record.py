@@ -1,5 +1,9 @@
 """Record MicroDemand workflow histories for the replay test: `.venv/bin/python tests/histories/record.py`.
 
+Without `--all` only the newest scenario's history is written: the others are kept as the code of
+their day recorded them (a history of older code in the same version is a demand that may still
+be in flight).
+
 Run it when the workflow changes *on purpose* in a way running demands may not see (and then
 think about how running demands will be migrated: `workflow.patched`). The JSON files beside this
 script are histories of real runs on the time-skipping server; `tests/integration/test_replay.py`
@@ -67,8 +71,14 @@ async def scenarios(env: WorkflowEnvironment, settings: Settings) -> list[str]:
         await client.command(duplicate.id, c.Merge(by="op", into=original.id))
         await client.command(original.id, c.Withdraw(reason="solved by a neighbour"))
         await env.sleep(timedelta(seconds=1))
-        ids = [loop.id, ladder.id, original.id, duplicate.id]
-        await save(env.client, ids)
+        rejected = await env.client.start_workflow(  # a malformed push: refused, then the grace runs out
+            "MicroDemand", id=f"demand-wechat-replay-{VERSION}-rejected", task_queue=stack.settings.task_queue,
+            start_signal="submit", start_signal_args=[{"source": "wechat", "title": 5}],
+        )  # fmt: skip
+        await env.sleep(timedelta(days=1))
+        await rejected.result()
+        ids = [loop.id, ladder.id, original.id, duplicate.id, rejected.id]
+        await save(env.client, ids if "--all" in sys.argv else ids[-1:])
         return ids
 
 

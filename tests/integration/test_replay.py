@@ -5,8 +5,9 @@ nondeterministic breaks every demand in flight. The histories under tests/histor
 recorded by `tests/histories/record.py` (a full loop with a reopen, an escalation up the ladder
 with a transfer and an extension, a merge), once before the hardened contract and once after it
 (`*-v2-*`: a supplement, a rejected signal, a late complaint in the window and the workflow's end
-after it); a change that breaks them fails here, not in production. Changing behaviour on
-purpose means `workflow.patched`, then recording anew.
+after it; a malformed push refused until its grace ran out, with a patch decided after a store
+write); a change that breaks them fails here, not in production. Changing behaviour on purpose
+means `workflow.patched`, then recording anew.
 """
 
 from __future__ import annotations
