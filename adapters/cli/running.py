@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -17,6 +17,13 @@ if TYPE_CHECKING:
 
 app = typer.Typer()
 PANEL = "Running"
+
+
+def _serve(main: Coroutine[Any, Any, None]) -> None:
+    """Run a server's coroutine until it ends (asyncio is imported here: the listings never need it)."""
+    import asyncio
+
+    asyncio.run(main)
 
 
 @app.command(rich_help_panel=PANEL)
@@ -33,9 +40,11 @@ def up(
 
     On the embedded default it first creates what a first run needs (keys, an administrator).
     """
+    from adapters.bootstrap import PACKAGES, write_bytecode
     from adapters.stack import run_stack
 
-    asyncio.run(run_stack(store_system(), embedded_temporal=embedded_temporal))
+    write_bytecode(PACKAGES)  # the CLI calls beside it start from bytecode, as an installed package's
+    _serve(run_stack(store_system(), embedded_temporal=embedded_temporal))
 
 
 @app.command(rich_help_panel=PANEL)
@@ -44,7 +53,7 @@ def api() -> None:
     whose workers and projections run apart."""
     from adapters.stack import run_api
 
-    asyncio.run(run_api(store_system()))
+    _serve(run_api(store_system()))
 
 
 @app.command(rich_help_panel=PANEL)
@@ -52,7 +61,7 @@ def worker() -> None:
     """Run only a worker on the task queue (scale these out on a Temporal cluster)."""
     from adapters.stack import run_worker_only
 
-    asyncio.run(run_worker_only(store_system()))
+    _serve(run_worker_only(store_system()))
 
 
 @app.command(rich_help_panel=PANEL)
@@ -60,7 +69,7 @@ def projections() -> None:
     """Run only the projections that keep the read views up to date (one process per views database)."""
     from adapters.stack import run_projections
 
-    asyncio.run(run_projections(store_system()))
+    _serve(run_projections(store_system()))
 
 
 @app.command(rich_help_panel=PANEL)

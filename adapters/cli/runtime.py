@@ -6,7 +6,6 @@ command, an unknown demand, a store or server that is down) into a line and an e
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import timedelta
@@ -103,7 +102,21 @@ def identity() -> Identity:
 
 
 def run(coroutine: Coroutine[Any, Any, T]) -> T:
-    """Run a coroutine, turning the domain's and Temporal's refusals into one-line errors."""
+    """Run a coroutine, turning the domain's and Temporal's refusals into one-line errors.
+
+    What a refusal can be is imported only once there is an error: a verb that answers from the
+    views never loads the Temporal client (most of a second) to be ready for one."""
+    import asyncio  # here: a verb answered from the views never needs the event loop
+
+    try:
+        return asyncio.run(coroutine)
+    except Exception as error:
+        _refuse(error)
+        raise
+
+
+def _refuse(error: Exception) -> None:
+    """Exit with one line if `error` is a user's or the stack's refusal; return if it is a defect."""
     from pydantic import ValidationError
 
     from adapters.demands_client import CommandRefusedError
@@ -112,22 +125,18 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
     from engine.lifecycle import Refused
     from engine.values import field_errors
 
-    try:
-        return asyncio.run(coroutine)
-    except Forbidden as error:
+    if isinstance(error, Forbidden):
         fail(str(error), 3)
-    except (CommandRefusedError, Refused, DemandNotFoundError) as error:
+    if isinstance(error, CommandRefusedError | Refused | DemandNotFoundError):
         fail(str(error), 1)
-    except ValidationError as error:
+    if isinstance(error, ValidationError):
         fail(field_errors(error), 2)
-    except RuntimeError as error:
-        if "connect" in str(error).lower():
-            fail(
-                f"cannot reach Temporal at {system().settings.temporal_address}: "
-                "start the stack with `make run` (or set MICRODEMAND_TEMPORAL_ADDRESS)",
-                2,
-            )
-        raise
+    if isinstance(error, RuntimeError) and "connect" in str(error).lower():
+        fail(
+            f"cannot reach Temporal at {system().settings.temporal_address}: "
+            "start the stack with `make run` (or set MICRODEMAND_TEMPORAL_ADDRESS)",
+            2,
+        )
 
 
 def send(demand_id: str, command: Command, as_json: bool) -> None:
