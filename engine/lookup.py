@@ -40,13 +40,14 @@ class ResidentLookup:
     def __init__(self, key: bytes) -> None:
         if len(key) < 16:
             raise ValueError("a lookup key needs at least 16 bytes")
-        self._key = key
+        self._mac = hmac.new(key, digestmod=hashlib.sha256)  # keyed once; each hash copies it
 
     def _hash(self, kind: str, text: str) -> str | None:
         if not text:
             return None
-        digest = hmac.new(self._key, f"{kind}:{text}".encode(), hashlib.sha256).hexdigest()
-        return f"{kind}:{digest[:32]}"
+        mac = self._mac.copy()
+        mac.update(f"{kind}:{text}".encode())
+        return f"{kind}:{mac.hexdigest()[:32]}"
 
     def phone(self, phone: str) -> str | None:
         """The index key of a phone number (None for none)."""

@@ -9,12 +9,29 @@ exactly-once and resumes where it stopped; `discard` forgets what was staged aft
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar, TypeVar
+
+from pydantic import BaseModel
 
 from projections.database import Cursor, Database
 
+R = TypeVar("R", bound=BaseModel)
+_set = object.__setattr__
+
 APPLICATION = "Demands"
 """The application whose notifications views follow (the tracking table's key)."""
+
+
+def replaced(row: R, update: Mapping[str, Any]) -> R:
+    """`row.model_copy(update=update)` for a row model (no extra or private attributes), at a
+    fraction of its cost: a replay moves a row at nearly every event. Values are not validated."""
+    copied = object.__new__(type(row))
+    _set(copied, "__dict__", {**row.__dict__, **update})
+    _set(copied, "__pydantic_extra__", None)
+    _set(copied, "__pydantic_fields_set__", row.__pydantic_fields_set__ | update.keys())
+    _set(copied, "__pydantic_private__", None)
+    return copied
 
 
 class View(ABC):

@@ -17,6 +17,7 @@ from engine.vocabulary import Level, Outcome
 from projections.index.models import DemandRecord, RejectionRow, next_deadline
 from projections.index.view import DemandIndexView
 from projections.projection import Projection, UnhandledEventError
+from projections.view import replaced
 
 E: Any = MicroDemand  # its @event classes are generated at runtime, unseen by mypy
 Rejected: Any = Rejection.Rejected  # type: ignore[attr-defined]
@@ -105,7 +106,7 @@ class DemandIndexProjection(Projection[DemandIndexView]):
             version=e.originator_version, last_notification_id=position, **_clock(e.clock),
             **_promise(e.promise, e.timestamp),
         )  # fmt: skip
-        self.view.save(record.model_copy(update={"next_due_at": _next_due(record)}))
+        self.view.save(replaced(record, {"next_due_at": _next_due(record)}))
         self._residents(e, e.resident)
 
     @process_event.register(E.Amended)
@@ -239,7 +240,7 @@ class DemandIndexProjection(Projection[DemandIndexView]):
         update["next_due_at"] = next_deadline(
             row["state"], row["promised_by"], row["late"], row["due_at"], row["clock_on_due"], row["overdue"]
         )
-        self.view.save(record.model_copy(update=update))
+        self.view.save(replaced(record, update))
         return True
 
 

@@ -263,6 +263,18 @@ def rollup_contributions(dialect: Dialect, table: str, ids: int) -> str:
     )
 
 
+def rollup_build_statement(dialect: Dialect, table: str, rollup: str, bucket: Bucket) -> str:
+    """Fill an empty rollup with what every row of the index counts, per local day (or month, keyed
+    by its first day) at `:offset` and place: the same counts `rollup_contributions` keeps."""
+    start = dialect.bucket_start(bucket, "collected_at", dialect.param("offset"))
+    key = ", ".join(ROLLUP_KEY)
+    return (
+        f"INSERT INTO {dialect.table(rollup)} ({key}, utc_offset_s, {', '.join(COHORT_COUNTS)}) "
+        f"SELECT {start} AS day, {', '.join(PLACES)}, {dialect.param('offset')}, {_counts_sql()} "
+        f"FROM {dialect.table(table)} GROUP BY {', '.join(str(n) for n in range(1, 7))}"
+    )
+
+
 def rollup_add_statement(dialect: Dialect, table: str) -> str:
     """Add counts to a day and place of a rollup (negative ones take a changed demand out)."""
     names = list(ROLLUP_COLUMNS)

@@ -34,6 +34,8 @@ class DemandIndexView(View):
         self.utc_offset = utc_offset
         """The calendar new rollups count their days in (a rollup keeps the one it was begun in)."""
         self._rollup_offset: int | None = None
+        self._rollups_pending: bool | None = None
+        """Whether the rollups wait to be made from the rows at the end (decided at the first write)."""
         self._cache: OrderedDict[UUID, DemandRecord] = OrderedDict()
         self._staged: dict[UUID, DemandRecord] = {}
         self._rejections: list[RejectionRow] = []
@@ -120,11 +122,15 @@ class DemandIndexView(View):
         """Upsert every staged row (and what they count in the rollups), keep the rejections, and
         write the lookup keys."""
         if self._staged:
-            ids = [str(originator_id) for originator_id in self._staged]
-            before = self._contributions(cursor, ids)
             sql = queries.upsert_statement(self.dialect, self.table(""))
-            cursor.executemany(sql, (row_params(self.dialect, record) for record in self._staged.values()))
-            self._roll_up(cursor, before, self._contributions(cursor, ids))
+            rows = (row_params(self.dialect, record) for record in self._staged.values())
+            if self._pending(cursor):
+                cursor.executemany(sql, rows)
+            else:
+                ids = [str(originator_id) for originator_id in self._staged]
+                before = self._contributions(cursor, ids)
+                cursor.executemany(sql, rows)
+                self._roll_up(cursor, before, self._contributions(cursor, ids))
         if self._rejections:
             cursor.executemany(
                 queries.insert_rejection_statement(self.dialect, self.table("rejections")),
@@ -147,6 +153,29 @@ class DemandIndexView(View):
                     for o, key in sorted(written, key=lambda ok: (str(ok[0]), ok[1]))
                 ),
             )
+
+    def _pending(self, cursor: Cursor) -> bool:
+        """Whether the rows are written without their rollups, which are made from them once the
+        writer has caught up (`create_indexes`): so a view filled from event zero (its rollups empty
+        while it defers its indexes; after a crash too) does not count every page twice over."""
+        if self._rollups_pending is None:
+            empty = not cursor.execute(f"SELECT 1 FROM {self.qualified('days')} LIMIT 1").fetchall()
+            self._rollups_pending = empty and not self.indexed
+        return self._rollups_pending
+
+    def create_indexes(self) -> None:
+        """Make the rollups from the rows if they were deferred, then the secondary indexes."""
+        if self._rollups_pending:
+            with self.db.transaction() as cursor:
+                offset = self._calendar(cursor)
+                for rollup, bucket in (("days", Bucket.DAY), ("months", Bucket.MONTH)):
+                    cursor.execute(f"DELETE FROM {self.qualified(rollup)}")
+                    statement = queries.rollup_build_statement(
+                        self.dialect, self.table(""), self.table(rollup), bucket
+                    )
+                    cursor.execute(statement, {"offset": offset})
+            self._rollups_pending = False
+        super().create_indexes()
 
     def _contributions(self, cursor: Cursor, ids: list[str]) -> dict[tuple[object, ...], dict[str, int]]:
         """What the stored rows of these demands count in the rollups, per local day and place."""

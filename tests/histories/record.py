@@ -72,8 +72,9 @@ async def scenarios(env: WorkflowEnvironment, settings: Settings) -> list[str]:
         await client.command(original.id, c.Withdraw(reason="solved by a neighbour"))
         await env.sleep(timedelta(seconds=1))
         rejected = await env.client.start_workflow(  # a malformed push: refused, then the grace runs out
-            "MicroDemand", id=f"demand-wechat-replay-{VERSION}-rejected", task_queue=stack.settings.task_queue,
-            start_signal="submit", start_signal_args=[{"source": "wechat", "title": 5}],
+            "MicroDemand", id=f"demand-wechat-replay-{VERSION}-rejected",
+            task_queue=stack.settings.task_queue, start_signal="submit",
+            start_signal_args=[{"source": "wechat", "title": 5}],
         )  # fmt: skip
         await env.sleep(timedelta(days=1))
         await rejected.result()

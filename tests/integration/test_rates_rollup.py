@@ -11,11 +11,14 @@ from typing import Any
 import pytest
 from demand_stories import HOUR, T0, finish_open_demands, mixed_history, projected_index, story_on, submission
 
+from adapters.bootstrap import System
 from adapters.settings import Settings
 from engine import commands as c
 from engine.periods import Period
 from engine.scope import Scope
 from projections.index.view import DemandIndexView
+from projections.rebuild import differences
+from projections.runner import ProjectionRunner
 
 pytestmark = pytest.mark.integration
 DAY = timedelta(days=1)
@@ -83,3 +86,41 @@ def test_the_rollup_gives_the_scans_figures_as_demands_move_and_end(settings: Se
                 rows = index.db.select(f"SELECT COUNT(*) AS n FROM {index.qualified(rollup)}")[0]["n"]
                 total = sum(r.collected for r in scanned)
                 assert sum(r.collected for r in rolled) == total + rows > total
+
+
+def test_a_view_filled_from_zero_makes_its_rollups_at_the_end_as_page_by_page_upkeep_would(
+    settings: Settings,
+) -> None:
+    """A rebuild writes its rows without upkeep of the rollups and sums them once it has caught up;
+    so does a rebuild that died half-way (rows written, rollups not yet made), when restarted."""
+    system = System(settings)
+    [spec, _] = system.projection_specs()
+    with story_on(settings) as story:
+        mixed_history(story, range(0, 40), T0)
+        last = story.app.recorder.max_notification_id()
+        assert last is not None
+
+        def run(suffix: str, until: int | None = None, page_size: int = 1_000) -> None:
+            runner = ProjectionRunner(
+                spec, story.app, system.views_database, suffix=suffix, page_size=page_size,
+                follow=False, until=until,
+            )  # fmt: skip
+            runner.start().join(60)
+            assert runner.error is None
+
+        run("_zero")  # one go: rollups made at the end
+        run("_kept", until=7)  # the first pages, then upkeep page after page (pages of 4)
+        run("_kept", page_size=4)
+        run("_died", until=last // 2)
+        db = system.views_database()
+        try:
+            died = spec.open(db, "_died")
+            db.run([f"DELETE FROM {died.qualified(rollup)}" for rollup in ("days", "months")])  # as if killed
+            run("_died")
+            zero, kept = spec.open(db, "_zero"), spec.open(db, "_kept")
+            assert db.select(f"SELECT COUNT(*) AS n FROM {zero.qualified('days')}")[0]["n"] > 10
+            assert list(differences(zero, kept)) == []
+            assert list(differences(zero, died)) == []
+            assert_rollup_equals_scan(zero, T0 + 20 * DAY)
+        finally:
+            db.close()
