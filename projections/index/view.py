@@ -423,7 +423,9 @@ class DemandIndexView(View):
             held = self.db.select(f"SELECT utc_offset_s FROM {self.qualified(rollup)} LIMIT 1")
         except Exception:
             return None  # no rollup (yet): the index answers
-        if held and int(held[0]["utc_offset_s"]) != offset:
+        if not held:
+            return None  # none counted yet (a view filled from zero makes them at the end): the index answers
+        if int(held[0]["utc_offset_s"]) != offset:
             return None  # counted in another calendar
         st = queries.rollup_rates_statement(
             self.dialect, self.table(rollup), by=by, scope=scope, utc_offset_s=offset,

@@ -116,6 +116,9 @@ def test_a_view_filled_from_zero_makes_its_rollups_at_the_end_as_page_by_page_up
         try:
             died = spec.open(db, "_died")
             db.run([f"DELETE FROM {died.qualified(rollup)}" for rollup in ("days", "months")])  # as if killed
+            half = died.rates(by="community", now=T0 + 20 * DAY)  # meanwhile, the rows answer
+            assert half == died.rates(by="community", now=T0 + 20 * DAY, rollup=False)
+            assert sum(r.collected for r in half) > 5
             run("_died")
             zero, kept = spec.open(db, "_zero"), spec.open(db, "_kept")
             assert db.select(f"SELECT COUNT(*) AS n FROM {zero.qualified('days')}")[0]["n"] > 10
