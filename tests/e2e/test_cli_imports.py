@@ -25,10 +25,10 @@ LOADED = """
 import json, sys
 args, heavy = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 sys.argv = ["microdemand", *args]
-from adapters.cli import app
+from adapters.cli import command_for
 code = 0
 try:
-    app()
+    command_for(args)()  # as `main` runs it
 except SystemExit as done:
     code = done.code
 print(json.dumps({"code": code, "heavy": [m for m in heavy if m in sys.modules]}))
