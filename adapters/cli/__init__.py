@@ -17,7 +17,7 @@ from typer.models import TyperInfo
 from adapters.bootstrap import is_store_error
 from adapters.cli import admin, analysts, loop, operators, platform, running, volunteers
 from adapters.cli.output import err_console
-from adapters.cli.runtime import store_error, system
+from adapters.cli.runtime import policies, store_error, system
 
 if TYPE_CHECKING:
     from typer.models import CommandInfo
@@ -38,6 +38,9 @@ for audience in (loop, operators, analysts, volunteers, platform, running, admin
 
 LOGGING_VERBS = frozenset({"up", "worker", "projections", "seed", "api"})
 """Verbs that log as they run; the others print, and need not import structlog to start."""
+VIEW_VERBS = frozenset({"status", "demands", "overdue", "rates", "points", "ranking"})
+"""Verbs answered from the views, which use no policy: they need not read and validate the policy
+files at start (as it stood at a moment, `--as-of`, they do before rebuilding the views)."""
 
 
 @app.callback()
@@ -45,6 +48,8 @@ def _configure(ctx: typer.Context) -> None:
     from adapters.cli.output import use_local_time
 
     current = system()
+    if ctx.invoked_subcommand not in VIEW_VERBS:
+        policies()
     use_local_time(current.local_zone, current.zone_label)
     settings = current.settings
     if ctx.invoked_subcommand in LOGGING_VERBS:
@@ -100,9 +105,10 @@ def main() -> None:
         from adapters.bootstrap import StartupError
         from adapters.keys import KeyMissingError
         from engine.access import Forbidden
+        from engine.policies.files import PolicyError
         from projections.database import WriterBusyError
 
-        if isinstance(error, KeyMissingError | WriterBusyError | StartupError):
+        if isinstance(error, KeyMissingError | WriterBusyError | StartupError | PolicyError):
             err_console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
             code = 2
         elif isinstance(error, Forbidden):
