@@ -93,6 +93,11 @@ def command_for(args: Sequence[str]) -> typer.Typer:
 def main() -> None:
     """Entry point of the `microdemand` script."""
     code: int = 0
+    if sys.argv[1:2] and sys.argv[1] not in LOGGING_VERBS:
+        # pydantic looks for plugins in every installed package's entry points at its first model
+        # (5 ms a call); microdemand uses none. The long-running verbs still look, so a plugin a
+        # deployment adds to the servers (tracing, say) is not turned off; a user's setting wins.
+        os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     try:
         command_for(sys.argv[1:])()
     except SystemExit as done:

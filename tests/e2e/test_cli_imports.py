@@ -70,3 +70,10 @@ def test_a_verb_answered_from_the_views_does_not_load_temporal_or_the_aggregates
     outcome = json.loads(done.stdout.splitlines()[-1])
     assert outcome["code"] in (0, None), done.stdout + done.stderr
     assert outcome["heavy"] == [], f"{args[0]} loaded {outcome['heavy']}"
+
+
+def test_the_cli_builds_no_pydantic_model_before_main_runs() -> None:
+    """main turns pydantic's plugin scan off before the first model: importing the CLI loads no pydantic."""
+    probe = [sys.executable, "-c", "import sys, adapters.cli; print('pydantic' in sys.modules)"]
+    done = subprocess.run(probe, capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.strip() == "False", done.stderr
