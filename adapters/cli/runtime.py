@@ -166,7 +166,7 @@ def build(model: type[M], **fields: object) -> M:
 
 def duration(text: str | None) -> timedelta | None:
     """`12h`, `1d` ... as a timedelta (None stays None); a bad one is a one-line error."""
-    from engine.policies.timelimits import parse_duration
+    from engine.durations import parse_duration
 
     if text is None:
         return None
