@@ -75,7 +75,7 @@ def percent(value: float | None) -> str:
 
 def lateness(overdue_by: timedelta) -> str:
     """How late a demand is ("3h20m"), or how long it has left ("due in 2h")."""
-    from engine.policies.timelimits import format_duration
+    from engine.durations import format_duration
 
     if overdue_by >= timedelta(0):
         return format_duration(overdue_by)
@@ -84,7 +84,7 @@ def lateness(overdue_by: timedelta) -> str:
 
 def span(value: timedelta | None) -> str | None:
     """A length of time, compactly ("2d", "1d4h"), or None."""
-    from engine.policies.timelimits import format_duration
+    from engine.durations import format_duration
 
     return format_duration(value) if value is not None else None
 

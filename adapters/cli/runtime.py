@@ -35,22 +35,30 @@ V = TypeVar("V")
 
 @cache
 def system() -> System:
-    """The System of this run, from the environment and .env; a bad setting or policy is one line."""
+    """The System of this run, from the environment and .env; a bad setting is one line."""
     from pydantic import ValidationError
 
     from adapters.bootstrap import System
     from adapters.settings import Settings
-    from engine.policies.files import PolicyError
     from engine.values import field_errors
 
     try:
-        built = System(Settings())
-        _ = built.time_limits, built.points_policy  # refuse a bad policy file at start
-    except PolicyError as error:
-        fail(str(error), 2)
+        return System(Settings())
     except ValidationError as error:
         fail(f"invalid settings: {field_errors(error, env_prefix='MICRODEMAND_')}", 2)
-    return built
+
+
+@cache
+def policies() -> None:
+    """Refuse a bad policy file (time limits, points) at once, in one line: called at the start of
+    every verb that may use a policy, before it does anything."""
+    from engine.policies.files import PolicyError
+
+    current = system()
+    try:
+        _ = current.time_limits, current.points_policy
+    except PolicyError as error:
+        fail(str(error), 2)
 
 
 @cache
@@ -158,7 +166,7 @@ def build(model: type[M], **fields: object) -> M:
 
 def duration(text: str | None) -> timedelta | None:
     """`12h`, `1d` ... as a timedelta (None stays None); a bad one is a one-line error."""
-    from engine.policies.timelimits import parse_duration
+    from engine.durations import parse_duration
 
     if text is None:
         return None
@@ -231,6 +239,7 @@ def _as_it_stood(
     """A view rebuilt from the events up to `at`, with a progress bar while it is read."""
     from adapters.cli.output import progress_bar
 
+    policies()  # the events are projected into views under the configured policies
     with progress_bar("reading the events up to then") as advance, as_of(store_system(), at, advance) as view:
         yield view
 

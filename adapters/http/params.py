@@ -42,7 +42,7 @@ def period(text: str | None) -> Period | None:
 
 def duration(name: str, text: str | None) -> timedelta | None:
     """`12h`, `1d`, `30m` ... (None stays None)."""
-    from engine.policies.timelimits import parse_duration
+    from engine.durations import parse_duration
 
     if not text:
         return None

@@ -2,43 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from engine.durations import parse_duration
 from engine.lifecycle import Step
-from engine.masking import echoed
 from engine.policies.files import load_policy
 from engine.values import Clock
 from engine.vocabulary import Priority, Stage
-
-_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([wdhms])")
-_UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
-
-
-def parse_duration(text: str) -> timedelta:
-    """Parse "90m", "12h", "2d", "1d12h" or "1w" into a timedelta; raise ValueError otherwise."""
-    cleaned = text.strip().lower().replace(" ", "")
-    if not cleaned or _PART.sub("", cleaned):
-        raise ValueError(f"not a duration: {echoed(text)} (use forms like 30m, 12h, 2d, 1d12h)")
-    total = timedelta()
-    for amount, unit in _PART.findall(cleaned):
-        total += timedelta(**{_UNITS[unit]: float(amount)})
-    return total
-
-
-def format_duration(value: timedelta) -> str:
-    """Render a timedelta compactly, e.g. 1d4h or -3h20m."""
-    sign = "-" if value < timedelta(0) else ""
-    seconds = int(abs(value).total_seconds())
-    days, seconds = divmod(seconds, 86400)
-    hours, seconds = divmod(seconds, 3600)
-    minutes = seconds // 60
-    parts = [f"{n}{u}" for n, u in ((days, "d"), (hours, "h"), (minutes, "m")) if n]
-    return sign + ("".join(parts) or "0m")
 
 
 def _duration(value: object) -> object:

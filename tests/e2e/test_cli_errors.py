@@ -70,12 +70,28 @@ def test_a_bad_duration_and_a_bad_scope_are_refused_before_anything_is_sent(tmp_
     assert_one_line_error(run("overdue", "--scope", "planet:earth", tmp_path=tmp_path), 2, "not a scope")
 
 
-def test_an_invalid_policy_file_is_refused_at_start_naming_the_field(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["extend", "demand-wechat-1", "--by", "1d", "--reason", "r"],  # refused before it is sent
+        ["rates", "--as-of", "2026-03-01"],  # a view verb, as of a moment: before the views are rebuilt
+        ["whatif", "--period", "2026"],
+    ],
+    ids=lambda args: args[0],
+)
+def test_an_invalid_policy_file_is_refused_at_start_naming_the_field(tmp_path: Path, args: list[str]) -> None:
     policy = tmp_path / "limits.toml"
     shipped = Path(__file__).parents[2] / "engine/policies/timelimits.toml"
     policy.write_text(shipped.read_text().replace('major = "10d"', 'major = "ten days"'))
-    result = run("rates", tmp_path=tmp_path, MICRODEMAND_TIMELIMITS_FILE=str(policy))
+    result = run(*args, tmp_path=tmp_path, MICRODEMAND_TIMELIMITS_FILE=str(policy))
     assert_one_line_error(result, 2, str(policy), "handle.major")
+
+
+def test_an_invalid_points_policy_is_refused_by_a_verb_that_prices_points(tmp_path: Path) -> None:
+    policy = tmp_path / "points.toml"
+    policy.write_text("version = [")
+    result = run("ranking", "--as-of", "2026-03-01", tmp_path=tmp_path, MICRODEMAND_POINTS_FILE=str(policy))
+    assert_one_line_error(result, 2, str(policy))
 
 
 def test_a_bad_setting_is_named_as_it_is_set(tmp_path: Path) -> None:

@@ -9,9 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from engine.durations import format_duration, parse_duration
 from engine.lifecycle import Step
 from engine.policies.files import PolicyError
-from engine.policies.timelimits import format_duration, load_time_limits, parse_duration
+from engine.policies.timelimits import load_time_limits
 from engine.vocabulary import Priority, Stage
 
 T0 = datetime(2026, 11, 2, 9, tzinfo=UTC)

@@ -132,7 +132,7 @@ async def act(request: Request, demand_id: str, verb: str, who: Viewer) -> Respo
 
 def _fields(action: Action, form: dict[str, str]) -> dict[str, Any]:
     """A form's values as the payload's fields (empty ones left out, so a missing one is named)."""
-    from engine.policies.timelimits import parse_duration
+    from engine.durations import parse_duration
 
     fields: dict[str, Any] = {k: v for k, v in form.items() if v != ""}
     if action.step is Step.FOLLOW_UP and "resolved" in fields:

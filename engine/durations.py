@@ -1,0 +1,33 @@
+"""Lengths of time as people type and read them: 90m, 12h, 2d, 1d12h, 1w."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from engine.masking import echoed
+
+_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([wdhms])")
+_UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse "90m", "12h", "2d", "1d12h" or "1w" into a timedelta; raise ValueError otherwise."""
+    cleaned = text.strip().lower().replace(" ", "")
+    if not cleaned or _PART.sub("", cleaned):
+        raise ValueError(f"not a duration: {echoed(text)} (use forms like 30m, 12h, 2d, 1d12h)")
+    total = timedelta()
+    for amount, unit in _PART.findall(cleaned):
+        total += timedelta(**{_UNITS[unit]: float(amount)})
+    return total
+
+
+def format_duration(value: timedelta) -> str:
+    """Render a timedelta compactly, e.g. 1d4h or -3h20m."""
+    sign = "-" if value < timedelta(0) else ""
+    seconds = int(abs(value).total_seconds())
+    days, seconds = divmod(seconds, 86400)
+    hours, seconds = divmod(seconds, 3600)
+    minutes = seconds // 60
+    parts = [f"{n}{u}" for n, u in ((days, "d"), (hours, "h"), (minutes, "m")) if n]
+    return sign + ("".join(parts) or "0m")
