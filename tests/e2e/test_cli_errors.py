@@ -68,6 +68,9 @@ def test_a_bad_duration_and_a_bad_scope_are_refused_before_anything_is_sent(tmp_
     result = run("extend", "demand-wechat-1", "--by", "soon", "--reason", "r", tmp_path=tmp_path)
     assert_one_line_error(result, 2, "not a duration")
     assert_one_line_error(run("overdue", "--scope", "planet:earth", tmp_path=tmp_path), 2, "not a scope")
+    for endless in ("9999999d", "999999999999d"):  # past the calendar's end, or past what Python holds
+        result = run("overdue", "--due-within", endless, tmp_path=tmp_path)
+        assert_one_line_error(result, 2, "not a duration", "longer than a hundred years")
 
 
 @pytest.mark.parametrize(
