@@ -47,9 +47,9 @@ _creating = threading.local()
 _made: set[tuple[str, str]] = set()
 """(schema, what) whose tables this process has created or found: no lock is needed for them again."""
 SANDBOXED_MODULES = ("workflows", "workflows.demand")
+"""The modules the workflow sandbox imports anew for every workflow (the rest is passed through)."""
 PACKAGES = ("engine", "workflows", "projections", "adapters")
 """The project's packages: `up` writes their bytecode, so every CLI call starts as an installed one."""
-"""The modules the workflow sandbox imports anew for every workflow (the rest is passed through)."""
 ACTIVITY_THREADS = 8
 """Concurrent appends: the store's work is I/O-bound, but SQLite has one writer at a time."""
 

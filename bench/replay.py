@@ -35,33 +35,30 @@ def label(size: int) -> str:
 
 def raw_read(app: Demands, page: int = PAGE) -> tuple[int, float]:
     """Read every notification once, in pages; (count, seconds)."""
-    started, position, count = perf_counter(), 0, 0
-    while True:
-        notifications = app.recorder.select_notifications(
-            start=position, limit=page, inclusive_of_start=False
-        )
-        if not notifications:
-            return count, perf_counter() - started
-        count += len(notifications)
-        position = notifications[-1].id
+    return _read(app, page, decode=False)
 
 
 def decoded_read(app: Demands, page: int = PAGE) -> tuple[int, float]:
     """Read every notification and decode it into its domain event (residents opened), as a rebuild
     must before any view sees it; (count, seconds). The ceiling of a projection over domain events."""
+    return _read(app, page, decode=True)
+
+
+def _read(app: Demands, page: int, *, decode: bool) -> tuple[int, float]:
     started, position, count = perf_counter(), 0, 0
     mapper = app.mapper
+    prefetch = getattr(mapper, "prefetch_keys", None)
     while True:
         notifications = app.recorder.select_notifications(
             start=position, limit=page, inclusive_of_start=False
         )
         if not notifications:
             return count, perf_counter() - started
-        prefetch = getattr(mapper, "prefetch_keys", None)
-        if prefetch is not None:
-            prefetch(notifications)
-        for notification in notifications:
-            mapper.to_domain_event(notification)
+        if decode:
+            if prefetch is not None:
+                prefetch(notifications)
+            for notification in notifications:
+                mapper.to_domain_event(notification)
         count += len(notifications)
         position = notifications[-1].id
 

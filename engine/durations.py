@@ -25,7 +25,7 @@ def parse_duration(text: str) -> timedelta:
         for amount, unit in _PART.findall(cleaned):
             total += timedelta(**{_UNITS[unit]: float(amount)})
     except OverflowError:
-        total = LONGEST + LONGEST
+        total = timedelta.max  # past what a timedelta holds: longer still
     if total > LONGEST:
         raise ValueError(f"not a duration: {echoed(text)} is longer than a hundred years")
     return total
