@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, computed_field
 
 from engine.lifecycle import PROMISED, State, Step
 from engine.status import DemandStatus
@@ -192,12 +192,8 @@ class RateRow(BaseModel):
     """The closed-loop figures of one group and/or bucket (or of everything).
 
     Counts are of demands collected in the period; a merged duplicate counts only as `merged`.
-    The rates are derived here, once, for the live, as-of and what-if figures alike:
-
-    - claim rate: claimed / (collected - merged)
-    - completion rate: closed / (collected - merged - withdrawn)
-    - on-time rate: closed on time / (closed + open and overdue at the cut-off)
-    - satisfaction rate: (satisfied + basically satisfied) / rated
+    The rates are derived from the counts here, once, for the live, as-of and what-if figures
+    alike: computed when read or dumped, never given or stored, so a row cannot disagree with itself.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -215,30 +211,30 @@ class RateRow(BaseModel):
     satisfied: int = 0
     escalations: int = 0
     open_overdue: int = 0
-    claim_rate: float | None = None
-    completion_rate: float | None = None
-    on_time_rate: float | None = None
-    satisfaction_rate: float | None = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _rates(cls, data: Any) -> Any:
-        """Derive the rates from the counts, so a row can never disagree with itself."""
-        if not isinstance(data, dict):
-            return data
-        n = {
-            k: int(data.get(k) or 0)
-            for k in ("collected", "claimed", "closed", "closed_on_time", "withdrawn", "merged", "rated",
-                      "satisfied", "open_overdue")
-        }  # fmt: skip
-        demands = n["collected"] - n["merged"]  # one problem reported twice is one demand
-        return {
-            **data,
-            "claim_rate": _ratio(n["claimed"], demands),
-            "completion_rate": _ratio(n["closed"], demands - n["withdrawn"]),  # nobody failed a withdrawal
-            "on_time_rate": _ratio(n["closed_on_time"], n["closed"] + n["open_overdue"]),
-            "satisfaction_rate": _ratio(n["satisfied"], n["rated"]),
-        }
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def claim_rate(self) -> float | None:
+        """claimed / (collected - merged): one problem reported twice is one demand."""
+        return _ratio(self.claimed, self.collected - self.merged)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def completion_rate(self) -> float | None:
+        """closed / (collected - merged - withdrawn): nobody failed a withdrawal."""
+        return _ratio(self.closed, self.collected - self.merged - self.withdrawn)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def on_time_rate(self) -> float | None:
+        """closed on time / (closed + open and overdue at the cut-off)."""
+        return _ratio(self.closed_on_time, self.closed + self.open_overdue)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def satisfaction_rate(self) -> float | None:
+        """(satisfied + basically satisfied) / rated."""
+        return _ratio(self.satisfied, self.rated)
 
 
 class OverdueRow(BaseModel):
