@@ -460,8 +460,8 @@ class System:
         `overrides` replace Worker options (tests swap in a faulty recorder or a shorter run).
         """
         from temporalio.worker import Worker
-        from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+        from adapters.sandbox import workflow_runner
         from workflows.activities import Recorder
         from workflows.demand import MicroDemandWorkflow
 
@@ -474,20 +474,7 @@ class System:
             "activity_executor": ThreadPoolExecutor(ACTIVITY_THREADS, thread_name_prefix="record"),
             "max_concurrent_activities": ACTIVITY_THREADS,
             "graceful_shutdown_timeout": timedelta(seconds=10),  # let in-flight appends finish
-            # The domain and the workflow's own helpers are deterministic and come in from outside
-            # the sandbox, so every payload class is one class; logging goes through structlog,
-            # which may render with rich: both come in from outside rather than being refused in it.
-            "workflow_runner": SandboxedWorkflowRunner(
-                restrictions=SandboxRestrictions.default.with_passthrough_modules(
-                    "engine",
-                    "workflows.activities",
-                    "workflows.messages",
-                    "workflows.search",
-                    "pydantic",
-                    "structlog",
-                    "rich",
-                )
-            ),
+            "workflow_runner": workflow_runner(),
         }
         return Worker(client, **{**options, **overrides})
 

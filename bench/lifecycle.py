@@ -16,7 +16,9 @@ The workflow sandbox imports each workflow's module anew for every workflow it s
 replays; without bytecode on disk (an editable install under `PYTHONDONTWRITEBYTECODE=1`, as on
 this machine) that is a compile of the module's source every time. `run` writes the bytecode of
 the workflow modules first, as an installed package has it, so both sides are measured as a
-deployed worker runs.
+deployed worker runs. Bare Temporal runs in temporalio's stock sandbox, the baseline of target 1,
+and once more in microdemand's (`adapters.sandbox`, its entry code compiled once), to show how much
+of microdemand's rate that sandbox accounts for.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from temporalio.worker import Worker
 from adapters import bootstrap
 from adapters.bootstrap import System
 from adapters.demands_client import DemandsClient
+from adapters.sandbox import CompiledSandboxRunner
 from adapters.seeding import SeedPlan, sample_submission
 from adapters.temporal import ensure_search_attributes
 from bench.bare import BareDemand, StepKind, bare_step
@@ -145,10 +148,19 @@ async def update(client: Client, demand_id: str, command: c.Command) -> None:
 
 
 async def bare(
-    client: Client, step: StepKind, demands: int, concurrency: int, report: Report, name: str
+    client: Client,
+    step: StepKind,
+    demands: int,
+    concurrency: int,
+    report: Report,
+    name: str,
+    *,
+    compiled: bool = False,
 ) -> float:
-    """Demands/s of BareDemand with `step` (none, a regular or a local no-op activity per step)."""
+    """Demands/s of BareDemand with `step` (none, a regular or a local no-op activity per step);
+    `compiled`: in the sandbox microdemand's worker uses (`adapters.sandbox`), not temporalio's stock one."""
     queue = f"bench-bare-{uuid.uuid4().hex[:8]}"
+    options: dict[str, Any] = {"workflow_runner": CompiledSandboxRunner()} if compiled else {}
 
     async def loop(sub: c.Submission) -> None:
         handle = await client.start_workflow(
@@ -158,7 +170,7 @@ async def bare(
         for command in STEPS:
             await update(client, handle.id, command)
 
-    async with Worker(client, task_queue=queue, workflows=[BareDemand], activities=[bare_step]):
+    async with Worker(client, task_queue=queue, workflows=[BareDemand], activities=[bare_step], **options):
         with cpu_spent() as spent:
             seconds = await drive(loop, demands, concurrency, f"bare ({step})")
     report_cpu(report, name, spent, demands)
@@ -256,6 +268,10 @@ async def run(
                 name = f"{prefix}.bare_{step}"
                 rate = await bare(client, step, demands, concurrency, report, name)
                 report.compared(name, rate, "demands/s", base.name, base.value)
+            # Bare Temporal in microdemand's sandbox: how much of microdemand's rate is that sandbox's.
+            name = f"{prefix}.bare_compiled_sandbox"
+            rate = await bare(client, "none", demands, concurrency, report, name, compiled=True)
+            report.compared(name, rate, "demands/s", base.name, base.value)
             for store in stores:
                 name = f"{prefix}.microdemand_{store}"
                 rate = await microdemand(client, store, demands, concurrency, report, name)

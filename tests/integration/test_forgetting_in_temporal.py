@@ -20,6 +20,7 @@ from workflow_harness import collected, queue_settings, running_worker, submissi
 from adapters.bootstrap import System
 from adapters.codec import ENCODING, ResidentCodec
 from adapters.forgetting import find, forget
+from adapters.sandbox import workflow_runner
 from adapters.settings import Settings
 from engine.access import Identity, Role
 from engine.commands import Claim, Evaluate, FollowUp, Handle
@@ -92,7 +93,10 @@ async def test_a_forgotten_resident_is_unreadable_in_temporal_and_the_workflow_r
             after = await readable(fresh, history)
             assert FORGOTTEN_NAME.encode() in after
             assert not any(value.encode() in after for value in resident)
-            replayer = Replayer(workflows=[MicroDemandWorkflow], data_converter=client.data_converter)
+            replayer = Replayer(
+                workflows=[MicroDemandWorkflow], data_converter=client.data_converter,
+                workflow_runner=workflow_runner(),
+            )  # fmt: skip
             replayed = await replayer.replay_workflow(
                 await handle.fetch_history(), raise_on_replay_failure=False
             )

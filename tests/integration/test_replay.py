@@ -20,6 +20,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from adapters.sandbox import workflow_runner
 from workflows.demand import MicroDemandWorkflow
 
 pytestmark = pytest.mark.integration
@@ -34,6 +35,10 @@ def test_there_are_histories_to_replay() -> None:
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_recorded_history_replays_with_the_current_workflow_code(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, await asyncio.to_thread(path.read_text, "utf-8"))
-    replayer = Replayer(workflows=[MicroDemandWorkflow], data_converter=pydantic_data_converter)
+    replayer = Replayer(
+        workflows=[MicroDemandWorkflow],
+        data_converter=pydantic_data_converter,
+        workflow_runner=workflow_runner(),  # the worker's sandbox
+    )
     result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
     assert result.replay_failure is None
