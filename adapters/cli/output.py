@@ -138,8 +138,9 @@ def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> 
     result = Table(
         title=escape(title), title_justify="left", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False
     )
+    texts = [[cell(v) for v in row] for row in materialised]
     for index, column in enumerate(columns):
-        cells = [cell(row[index]) for row in materialised]
+        cells = [row[index] for row in texts]
         figures = bool(materialised) and all(_is_figure(row[index]) for row in materialised)
         if figures:
             result.add_column(column, justify="right", no_wrap=True)
@@ -151,8 +152,8 @@ def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> 
         else:  # let long text (titles, notes) wrap
             widest = max([len(column), *map(len, cells)])
             result.add_column(column, overflow="fold", min_width=min(widest, 12))
-    for row in materialised:
-        result.add_row(*(Text(cell(v)) for v in row))
+    for row_texts in texts:
+        result.add_row(*map(Text, row_texts))
     return result
 
 
