@@ -57,6 +57,10 @@ class Dialect(ABC):
     def rename_index(self, index: str, new_name: str) -> list[str]:
         """Statements that rename an index, or drop it where it cannot be renamed (to be created again)."""
 
+    @abstractmethod
+    def drop_index(self, index: str) -> str:
+        """The statement that drops an index if it exists."""
+
 
 class SQLiteDialect(Dialect):
     """SQLite: named `:params`, times as UTC ISO-8601 text of fixed width (so text order is time order)."""
@@ -99,7 +103,11 @@ class SQLiteDialect(Dialect):
 
     def rename_index(self, index: str, new_name: str) -> list[str]:
         """SQLite cannot rename an index: drop it, and the view's CREATE INDEX makes it again."""
-        return [f'DROP INDEX IF EXISTS "{index}"']
+        return [self.drop_index(index)]
+
+    def drop_index(self, index: str) -> str:
+        """DROP INDEX IF EXISTS, by its bare name."""
+        return f'DROP INDEX IF EXISTS "{index}"'
 
     def value(self, value: object) -> object:
         """UTC text of fixed width for times, ISO text for days, values for enums, text for ids."""
@@ -156,6 +164,10 @@ class PostgresDialect(Dialect):
     def rename_index(self, index: str, new_name: str) -> list[str]:
         """ALTER INDEX ... RENAME TO, which keeps the index (and a primary key's constraint)."""
         return [f'ALTER INDEX "{self.schema}"."{index}" RENAME TO "{new_name}"']
+
+    def drop_index(self, index: str) -> str:
+        """DROP INDEX IF EXISTS, in the schema."""
+        return f'DROP INDEX IF EXISTS "{self.schema}"."{index}"'
 
     def value(self, value: object) -> object:
         """Enum values as text (psycopg would otherwise send member names), ids as text; text never

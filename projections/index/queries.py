@@ -33,6 +33,11 @@ LATE_FROM = (
 Demands collected before promises count by their running step deadline. `DemandStatus.late_by`
 says the same of one demand."""
 
+LATE_FROM_COLUMNS = ("promised_by", "clock_on_due", "due_at", "late")
+"""The columns `LATE_FROM` is computed from (with `state`): an index of it holds them too, since
+PostgreSQL reads an expression index alone (an index-only scan) only when it also holds the
+columns of the expression."""
+
 
 def overdue_at(moment: str) -> str:
     """The condition of a demand open and overdue at `moment` (a placeholder)."""
@@ -135,11 +140,15 @@ def index_statements(dialect: Dialect, table: str) -> list[str]:
         *(create_index(dialect, table, name, cols) for name, cols in indexes.items()),
         # The open demands by lateness (tie broken as the board orders them), with what the rates
         # group them by: the board reads a page of it in order and rates count from it alone.
+        # It replaced `late`, which lacked the expression's own columns (PostgreSQL then read
+        # every late demand's row from the table as well).
+        dialect.drop_index(f"{table}_late"),
         create_index(
             dialect,
             table,
-            "late",
-            f"({LATE_FROM}), demand_id, collected_at, {', '.join(PLACES)}, state",
+            "lateness",
+            f"({LATE_FROM}), demand_id, collected_at, {', '.join(PLACES)}, state, "
+            f"{', '.join(LATE_FROM_COLUMNS)}",
             where=f"state IN ({_OPEN})",
         ),
         # The same, one place at a time: a community's (street's ...) board, read in order.

@@ -164,7 +164,9 @@ class DemandIndexView(View):
         return self._rollups_pending
 
     def create_indexes(self) -> None:
-        """Make the rollups from the rows if they were deferred, then the secondary indexes."""
+        """Make the rollups from the rows if they were deferred, then the secondary indexes; a view
+        filled from zero so is then readied for reading (`Database.tidy`)."""
+        filled = bool(self._rollups_pending)
         if self._rollups_pending:
             with self.db.transaction() as cursor:
                 offset = self._calendar(cursor)
@@ -176,6 +178,8 @@ class DemandIndexView(View):
                     cursor.execute(statement, {"offset": offset})
             self._rollups_pending = False
         super().create_indexes()
+        if filled:
+            self.db.tidy(self.qualified(part) for part in self.tables)
 
     def _contributions(self, cursor: Cursor, ids: list[str]) -> dict[tuple[object, ...], dict[str, int]]:
         """What the stored rows of these demands count in the rollups, per local day and place."""
