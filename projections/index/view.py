@@ -436,13 +436,17 @@ class DemandIndexView(View):
             since=_local_day(since, utc_offset), until=_local_day(until, utc_offset),
         )  # fmt: skip
         figures: dict[tuple[str | None, date | None], dict[str, int]] = {}
+        names = tuple(queries.COHORT_COUNTS)
         for row in self.db.select(st.sql, st.params):
             day = _day(row["period_start"])
             assert day is not None
-            start = per.start(day) if per is not None else None
-            counts = figures.setdefault((row["key"], start), dict.fromkeys(queries.COHORT_COUNTS, 0))
-            for name in queries.COHORT_COUNTS:
-                counts[name] += int(row[name])
+            group = (row["key"], per.start(day) if per is not None else None)
+            counts = figures.get(group)
+            if counts is None:  # most groups are one row of the rollup (a month per month)
+                figures[group] = {name: int(row[name]) for name in names}
+            else:
+                for name in names:
+                    counts[name] += int(row[name])
         if by is None and per is None and not figures:
             figures[(None, None)] = dict.fromkeys(queries.COHORT_COUNTS, 0)  # as the scan: one row
         late = queries.rates_statement(
