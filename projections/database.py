@@ -276,6 +276,15 @@ class PostgresDatabase(Database):
         with self.pool.connection() as connection, connection.transaction(), connection.cursor() as cursor:
             yield Cursor(cursor)
 
+    def select(self, sql: str, params: Params | Sequence[object] = ()) -> list[dict[str, Any]]:
+        """A read-only query, planned for its own parameters each time it runs. Prepared, PostgreSQL
+        plans a query for any parameters after five runs, and that generic plan read the late demands
+        of a month six times slower (7.7 against 1.2 ms at 100k events) than one planned for the
+        month and the moment asked."""
+        with self.pool.connection() as connection, connection.transaction(), connection.cursor() as cursor:
+            cursor.execute(sql, params, prepare=False)
+            return [dict(row) for row in cursor.fetchall()]
+
     def run(self, statements: Iterable[str]) -> None:
         """DDL in one transaction, serialised across sessions: concurrent `CREATE TABLE IF NOT EXISTS`
         of one table can otherwise collide in PostgreSQL's catalogue."""

@@ -183,3 +183,16 @@ def test_a_view_made_with_the_old_lateness_index_loses_it_once_its_indexes_are_m
             names = {row["name"] for row in index.db.select(sql, params)}
     assert f"{table}_lateness" in names
     assert f"{table}_late" not in names
+
+
+def test_postgresql_plans_every_read_for_the_moment_asked(postgres_settings: Settings) -> None:
+    # Prepared after five runs, a query gets a plan for any parameters; the views' reads are windows
+    # of time and "now", so each is planned for its own (no statement is left prepared).
+    with story_on(postgres_settings) as story:
+        board(story)
+        with projected_index(postgres_settings) as index:
+            for _ in range(8):
+                index.rates(by="community", per="month", now=NOW, utc_offset=index.utc_offset)
+                index.overdue(now=NOW)
+            prepared = index.db.select("SELECT name FROM pg_prepared_statements")
+    assert prepared == []
