@@ -61,6 +61,11 @@ class Dialect(ABC):
     def drop_index(self, index: str) -> str:
         """The statement that drops an index if it exists."""
 
+    def unindexed(self, column: str) -> str:
+        """`column` as a term the planner will not look up in an index of it (where another index
+        serves the query better and the planner cannot tell); the column itself by default."""
+        return column
+
 
 class SQLiteDialect(Dialect):
     """SQLite: named `:params`, times as UTC ISO-8601 text of fixed width (so text order is time order)."""
@@ -108,6 +113,10 @@ class SQLiteDialect(Dialect):
     def drop_index(self, index: str) -> str:
         """DROP INDEX IF EXISTS, by its bare name."""
         return f'DROP INDEX IF EXISTS "{index}"'
+
+    def unindexed(self, column: str) -> str:
+        """SQLite's unary `+`: the same value, never read from an index."""
+        return f"+{column}"
 
     def value(self, value: object) -> object:
         """UTC text of fixed width for times, ISO text for days, values for enums, text for ids."""

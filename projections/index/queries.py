@@ -45,16 +45,24 @@ def overdue_at(moment: str) -> str:
 
 
 def filters(
-    st: Statement, *, scope: Places = None, since: datetime | None = None, until: datetime | None = None
+    st: Statement,
+    *,
+    scope: Places = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    window_indexed: bool = True,
 ) -> None:
-    """The filters every query shares: a place, and a window on the collection time."""
+    """The filters every query shares: a place, and a window on the collection time. Without
+    `window_indexed`, the window is not looked up in the index of collection times (a query better
+    served by another index that holds the time too: the late demands of a month)."""
     for n, place in enumerate(each(scope)):
         assert place.place is not None
         st.where(f"{place.place.value} = {{scope{n}}}", **{f"scope{n}": place.name})
+    collected_at = "collected_at" if window_indexed else st.dialect.unindexed("collected_at")
     if since is not None:
-        st.where("collected_at >= {since}", since=since)
+        st.where(f"{collected_at} >= {{since}}", since=since)
     if until is not None:
-        st.where("collected_at < {until}", until=until)
+        st.where(f"{collected_at} < {{until}}", until=until)
 
 
 def create_rejections(dialect: Dialect, table: str) -> list[str]:
@@ -223,14 +231,16 @@ def rates_statement(
 
     `open_overdue` counts the demands open and past their promise at `now`. The rates are derived
     from these counts in one place, `RateRow`. `late_only`: that count alone, read from the open
-    demands' lateness index (`late`), so its cost follows the demands late now, not the store
+    demands' lateness index (`lateness`), so its cost follows the demands late now, not the store
     (the rollups hold the other counts).
     """
     st = Statement(dialect)
     overdue = overdue_at(st.bind("now", now))
     if late_only:
         st.clauses.append(overdue)
-    filters(st, scope=scope, since=since, until=until)
+    # The late demands of a window are read from the lateness index, which holds their collection
+    # times: SQLite would read the window's every demand from the index of collection times.
+    filters(st, scope=scope, since=since, until=until, window_indexed=not late_only)
     key = f"COALESCE({by.value}, '(none)')" if by is not None else "NULL"
     bucket = "NULL"
     if per is not None:
