@@ -196,3 +196,19 @@ def test_postgresql_plans_every_read_for_the_moment_asked(postgres_settings: Set
                 index.overdue(now=NOW)
             prepared = index.db.select("SELECT name FROM pg_prepared_statements")
     assert prepared == []
+
+
+def test_a_windows_late_demands_are_read_from_the_lateness_index(sqlite_settings: Settings) -> None:
+    # Not through the index of collection times, which would read every demand of the window.
+    with story_on(sqlite_settings) as story:
+        board(story)
+        with projected_index(sqlite_settings) as index:
+            st = queries.rates_statement(
+                index.dialect, index.table(""), by=Dimension.COMMUNITY, per=None, scope=None,
+                since=T0 - DAY, until=T0 + 30 * DAY, now=NOW, utc_offset=index.utc_offset, late_only=True,
+            )  # fmt: skip
+            plan = index.db.select("EXPLAIN QUERY PLAN " + st.sql, st.params)
+            late = index.rates(by="community", since=T0 - DAY, until=T0 + 30 * DAY, now=NOW)
+    details = " ".join(str(row["detail"]) for row in plan)
+    assert "COVERING INDEX demand_index_lateness" in details, details
+    assert sum(row.open_overdue for row in late) > 0  # the window holds late demands, counted
