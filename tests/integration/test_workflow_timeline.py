@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from cli_harness import forget_cached
@@ -73,5 +73,6 @@ async def test_history_beside_the_workflow_follows_every_run_and_never_shows_pay
     assert sources.count("temporal") == len(lines)
     stored = [line["what"] for line in timeline if line["source"] == "store"]
     assert stored == ["Collected", "Warned", "Claimed", "Handled", "FollowedUp", "Evaluated", "Closed"]
-    times = [line["at"] for line in timeline]
+    # Compared as times: ISO text leaves out a whole second's fraction, so "…29Z" sorts after "…29.024Z".
+    times = [datetime.fromisoformat(line["at"]) for line in timeline]
     assert times == sorted(times)  # one timeline, in time order
